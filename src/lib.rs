@@ -1,0 +1,29 @@
+//! fluxminer: a ZelHash (Equihash 125,4) miner and a validating Flux light client.
+//!
+//! # Architecture map
+//!
+//! The crate is a **pure core** wrapped in a **thin I/O shell**.
+//!
+//! | module | what it is for | may use |
+//! |---|---|---|
+//! | [`equihash`] | Equihash parameters, BLAKE2b leaf generation with the ZelHash twist, minimal encoding, the verifier | `blake2b_simd`, core/alloc only |
+//! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
+//! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
+//! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
+//!
+//! The pure modules (`equihash`, `consensus`) do no I/O: no sockets, no clock, no threads of
+//! their own, no GPU. Time and storage come in as parameters. `scripts/check-layering.sh`
+//! enforces this with a grep in CI.
+//!
+//! # Life of a solve
+//!
+//! 1. The caller builds the 140-byte Equihash input (header bytes 0..108 ‖ 32-byte nonce).
+//! 2. A [`backend::Solver`] runs Wagner's algorithm on it and returns candidate index sets.
+//! 3. Every candidate is re-verified with [`equihash::is_valid_solution`] before anyone sees it,
+//!    then encoded minimally ([`equihash::minimal_from_indices`]).
+//! 4. The caller checks the block hash of `header ‖ CompactSize(len) ‖ solution` against the
+//!    target it cares about (share or block).
+
+pub mod backend;
+pub mod cli;
+pub mod equihash;

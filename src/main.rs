@@ -1,0 +1,5 @@
+//! The `fluxminer` binary: parse arguments, run, map the outcome to an exit code.
+
+fn main() -> std::process::ExitCode {
+    fluxminer::cli::main()
+}
