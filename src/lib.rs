@@ -26,4 +26,5 @@
 
 pub mod backend;
 pub mod cli;
+pub mod consensus;
 pub mod equihash;

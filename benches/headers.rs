@@ -1,0 +1,2 @@
+//! Header verification throughput (placeholder until the bench lands).
+fn main() {}

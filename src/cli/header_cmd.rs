@@ -1,0 +1,1 @@
+//! `fluxminer header`: decode and check Flux block headers without the chain.

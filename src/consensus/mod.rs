@@ -1,0 +1,1 @@
+//! Flux light-client consensus core.
