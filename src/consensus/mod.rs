@@ -1,1 +1,37 @@
-//! Flux light-client consensus core.
+//! Flux light-client consensus core: headers of every era, compact targets and chain work,
+//! difficulty retargeting, Proof of Node, subsidy and the coinbase reward split.
+//!
+//! Pure code: no I/O, no clock, no threads. The node's time, the tip height and previous
+//! headers come in as parameters ([`chain::ChainView`], [`chain::Clock`]), so network sync and
+//! storage plug in from outside. The rules follow `shared/spec/flux-consensus.md`, which cites
+//! fluxd (commit 2dfb5046) for each; every consensus function names its source in a
+//! `# Consensus` section.
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`encode`] | bounds-checked reader, CompactSize, hex |
+//! | [`hash`] | SHA256d and the 32-byte hash types; byte order handled here only |
+//! | [`units`] | [`Height`], [`Amount`] |
+//! | [`target`] | [`CompactTarget`], [`Target`], [`Work`] |
+//! | [`params`] | [`NetworkParams`] for mainnet, testnet, regtest |
+//! | [`header`] | PoW and PoN headers, block hash |
+//! | [`error`] | [`HeaderError`]: one variant per rule |
+//! | [`check`] | context-free checks |
+//! | [`pon`] | slots, eligibility hash, signatures, emergency blocks |
+
+pub mod check;
+pub mod encode;
+pub mod error;
+pub mod hash;
+pub mod header;
+pub mod params;
+pub mod pon;
+pub mod target;
+pub mod units;
+
+pub use error::HeaderError;
+pub use hash::{BlockHash, MerkleRoot, TxId};
+pub use header::{Header, OutPoint, Proof};
+pub use params::NetworkParams;
+pub use target::{CompactTarget, Target, Work};
+pub use units::{Amount, Height};

@@ -1,0 +1,198 @@
+//! Proof of Node: slots, the eligibility hash and its target test, node signatures (the node's
+//! public key comes from outside: the FluxNode set is not a header-chain concept), and emergency
+//! blocks signed by a fixed key set.
+
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
+use k256::ecdsa::{Signature, VerifyingKey};
+
+use super::encode::Reader;
+use super::error::HeaderError;
+use super::hash::{BlockHash, PonHash, sha256d};
+use super::header::{Header, OutPoint, Proof};
+use super::params::NetworkParams;
+use super::target::Target;
+use super::units::Height;
+
+/// `MAX_BLOCK_SIG_SIZE`.
+///
+/// # Consensus
+/// fluxd `src/consensus/consensus.h:27-29`; spec §4.2.
+pub const MAX_BLOCK_SIG_SIZE: usize = 73;
+/// The signature-size limit of emergency blocks.
+///
+/// # Consensus
+/// fluxd `src/consensus/consensus.h:27-29`; spec §4.2.
+pub const MAX_EMERGENCY_SIG_SIZE: usize = 512;
+
+/// The PoN slot of a timestamp: (nTime − genesis time) / spacing, as `uint32`.
+///
+/// # Consensus
+/// fluxd `src/pon/pon.cpp:88-93` (`GetSlotNumber`); spec §9.1.
+pub fn slot_number(params: &NetworkParams, time: u32) -> u32 {
+    ((i64::from(time) - i64::from(params.genesis_time)) / params.pon_target_spacing) as u32
+}
+
+/// The eligibility hash: SHA256d(collateral txid ‖ LE32(n) ‖ prev hash ‖ LE32(slot)).
+///
+/// # Consensus
+/// fluxd `src/pon/pon.cpp:70-86` (`GetPONHash`); spec §9.1.
+pub fn pon_hash(collateral: &OutPoint, prev_hash: &BlockHash, slot: u32) -> PonHash {
+    let mut pre = [0u8; 72];
+    pre[..32].copy_from_slice(collateral.txid.as_internal_bytes());
+    pre[32..36].copy_from_slice(&collateral.index.to_le_bytes());
+    pre[36..68].copy_from_slice(prev_hash.as_internal_bytes());
+    pre[68..].copy_from_slice(&slot.to_le_bytes());
+    PonHash::from_internal_bytes(sha256d(&pre))
+}
+
+/// Whether a header is an emergency block: PoN, collateral (emergency hash, 0).
+///
+/// # Consensus
+/// fluxd `src/emergencyblock.cpp` (`IsEmergencyBlock`); spec §9.5.
+pub fn is_emergency_block(params: &NetworkParams, header: &Header) -> bool {
+    match &header.proof {
+        Proof::Node { collateral, .. } => {
+            collateral.txid == params.emergency.collateral_hash && collateral.index == 0
+        }
+        Proof::Work { .. } => false,
+    }
+}
+
+/// The easiest PoN target at `height`: `ponStartLimit` for the first `pon_window` PoN blocks,
+/// `ponLimit` after; without a height, the larger.
+///
+/// # Consensus
+/// fluxd `src/pon/pon.cpp:26-60` (`CheckProofOfNode`, `max_allowed`); spec §9.2.
+pub fn pon_target_limit(params: &NetworkParams, height: Option<Height>) -> Target {
+    let start = params.upgrades.pon;
+    match (height, start) {
+        (Some(h), Some(s)) if i64::from(h.0) < i64::from(s.0) + params.pon_window => {
+            params.pon_start_limit
+        }
+        (Some(_), _) => params.pon_limit,
+        (None, _) => params.pon_limit.max(params.pon_start_limit),
+    }
+}
+
+/// The signature-size check (`bad-pon-sig-size`).
+///
+/// # Consensus
+/// fluxd `src/main.cpp:5330-5344`, `src/consensus/consensus.h:27-29`; spec §9.3.
+pub fn check_signature_size(params: &NetworkParams, header: &Header) -> Result<(), HeaderError> {
+    let Proof::Node { signature, .. } = &header.proof else {
+        return Ok(());
+    };
+    let max = if is_emergency_block(params, header) {
+        MAX_EMERGENCY_SIG_SIZE
+    } else {
+        MAX_BLOCK_SIG_SIZE
+    };
+    if signature.len() > max {
+        return Err(HeaderError::PonSignatureTooLarge {
+            len: signature.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Verifies one strict-DER secp256k1 signature over the 32-byte block hash (internal order),
+/// accepting high-S signatures by normalising them, as fluxd's `CPubKey::Verify` does.
+///
+/// # Consensus
+/// fluxd `src/pon/pon.cpp:223-327` (`ContextualCheckPONBlockHeader`), `src/pubkey.cpp:19-38`;
+/// spec §9.4.
+pub fn verify_block_signature(
+    hash: &BlockHash,
+    der_signature: &[u8],
+    public_key: &[u8],
+) -> Result<(), HeaderError> {
+    let key =
+        VerifyingKey::from_sec1_bytes(public_key).map_err(|_| HeaderError::BadNodePublicKey)?;
+    let sig = Signature::from_der(der_signature).map_err(|_| HeaderError::PonSignatureNotDer)?;
+    let sig = sig.normalize_s().unwrap_or(sig);
+    key.verify_prehash(hash.as_internal_bytes(), &sig)
+        .map_err(|_| HeaderError::PonSignatureInvalid)
+}
+
+/// Decodes an emergency block's `vchBlockSig`: a serialized vector of byte vectors. Like fluxd,
+/// a malformed encoding yields no signatures.
+fn decode_multisig(bytes: &[u8]) -> Vec<&[u8]> {
+    fn decode<'a>(r: &mut Reader<'a>) -> Option<Vec<&'a [u8]>> {
+        let n = r.read_length(1).ok()?;
+        (0..n).map(|_| r.read_var_bytes().ok()).collect()
+    }
+    decode(&mut Reader::new(bytes)).unwrap_or_default()
+}
+
+/// Checks an emergency block's signatures: at least `min_signatures` signatures, each valid for
+/// a distinct emergency key.
+///
+/// # Consensus
+/// fluxd `src/emergencyblock.cpp` (`ValidateEmergencyBlockSignatures`); spec §9.5.
+pub fn verify_emergency_signatures(
+    params: &NetworkParams,
+    header: &Header,
+) -> Result<(), HeaderError> {
+    let Proof::Node { signature, .. } = &header.proof else {
+        return Ok(());
+    };
+    let sigs = decode_multisig(signature);
+    let required = params.emergency.min_signatures;
+    let too_few = |valid| HeaderError::EmergencyTooFewSignatures { valid, required };
+    if sigs.len() < required {
+        return Err(too_few(0));
+    }
+    if params.emergency.skip_signature_check {
+        return Ok(());
+    }
+    let hash = header.block_hash();
+    let keys: Vec<Vec<u8>> = params
+        .emergency
+        .public_keys
+        .iter()
+        .filter_map(|k| hex::decode(k).ok())
+        .collect();
+    let mut used = vec![false; keys.len()];
+    let mut valid = 0;
+    for sig in sigs {
+        let hit = (0..keys.len())
+            .find(|&i| !used[i] && verify_block_signature(&hash, sig, &keys[i]).is_ok());
+        if let Some(i) = hit {
+            used[i] = true;
+            valid += 1;
+            if valid >= required {
+                return Ok(());
+            }
+        }
+    }
+    Err(too_few(valid))
+}
+
+/// Checks a PoN block's signature. Emergency blocks are checked against the emergency keys; the
+/// testnet/regtest test collateral skips the check; otherwise `node_public_key` (the operator key
+/// from the node's start transaction, supplied by the caller) must have signed the block hash.
+///
+/// # Consensus
+/// fluxd `src/pon/pon.cpp:223-327`, `:256-266` (test-node bypass), `src/emergencyblock.cpp`;
+/// spec §9.4–§9.6.
+pub fn check_pon_signature(
+    params: &NetworkParams,
+    header: &Header,
+    node_public_key: &[u8],
+) -> Result<(), HeaderError> {
+    let Proof::Node {
+        collateral,
+        signature,
+    } = &header.proof
+    else {
+        return Ok(());
+    };
+    if is_emergency_block(params, header) {
+        return verify_emergency_signatures(params, header);
+    }
+    if params.test_node_collateral == Some(collateral.txid) && collateral.index == 0 {
+        return Ok(());
+    }
+    verify_block_signature(&header.block_hash(), signature, node_public_key)
+}

@@ -1,0 +1,5 @@
+//! Shared support for the `consensus_*` integration tests: vector loading and the chain
+//! generator.
+#![allow(dead_code)]
+
+pub mod vectors;
