@@ -78,7 +78,10 @@ fn known_hashes_parse_and_checkpoint_entries_agree_with_params() {
         .iter()
         .map(|n| params(n).checkpoints.len())
         .sum();
-    assert_eq!(seen, total, "every checkpoint in params is in the vector file");
+    assert_eq!(
+        seen, total,
+        "every checkpoint in params is in the vector file"
+    );
 }
 
 #[test]

@@ -116,7 +116,9 @@ pub fn check_solution_size(
         return Ok(eh);
     };
     let exempt = height == Height::GENESIS
-        || params.any_solution_size_through.is_some_and(|h| height <= h);
+        || params
+            .any_solution_size_through
+            .is_some_and(|h| height <= h);
     if !exempt && !params.equihash_params_at(height).contains(&eh) {
         return Err(HeaderError::SolutionSizeNotAllowed {
             n: eh.n(),
@@ -151,9 +153,59 @@ pub struct CheckedHeader {
     pub target: Target,
 }
 
-/// Runs every context-free check, cheapest first, and stops at the first failure: version,
-/// signature size (PoN), `nBits` and its limit, hash ≤ target (PoW) or ponHash ≤ target (PoN),
-/// solution size at the height, and last the Equihash solution.
+/// The cheap context-free checks (everything but the Equihash solution itself), in order:
+/// version, signature size (PoN), `nBits` and its limit, hash ≤ target (PoW) or ponHash ≤ target
+/// (PoN), solution size at the height. Returns what they established and, for PoW, the
+/// Equihash parameters to verify with.
+///
+/// # Consensus
+/// fluxd `src/main.cpp:5318-5377` (`CheckBlockHeader`), `src/pon/pon.cpp:197-221`
+/// (`CheckPONBlockHeader`); spec §5.9, §9.3, §12.
+pub fn check_header_cheap(
+    params: &NetworkParams,
+    header: &Header,
+    height: Option<Height>,
+) -> Result<(CheckedHeader, Option<equihash::Params>), HeaderError> {
+    check_version(header)?;
+    let hash = header.block_hash();
+    match &header.proof {
+        Proof::Work { solution, .. } => {
+            let target = if params.check_pow_target {
+                let target = check_bits(params, header, height)?;
+                check_pow_hash(&hash, target)?;
+                target
+            } else {
+                header.bits.decode_lossy_target()
+            };
+            let eh = check_solution_size(params, solution, height)?;
+            Ok((CheckedHeader { hash, target }, Some(eh)))
+        }
+        Proof::Node { .. } => {
+            pon::check_signature_size(params, header)?;
+            let target = if params.check_pon_target {
+                let target = check_bits(params, header, height)?;
+                check_pon_hash(params, header, target)?;
+                target
+            } else {
+                header.bits.decode_lossy_target()
+            };
+            Ok((CheckedHeader { hash, target }, None))
+        }
+    }
+}
+
+/// Verifies a PoW header's Equihash solution with the parameters its size selected.
+pub fn check_equihash(header: &Header, eh: &equihash::Params) -> Result<(), HeaderError> {
+    match (&header.proof, header.equihash_input()) {
+        (Proof::Work { solution, .. }, Some(input)) => {
+            equihash_solution_is_valid(eh, &input, solution)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs every context-free check, cheapest first ([`check_header_cheap`], then the Equihash
+/// solution), and stops at the first failure.
 ///
 /// Pass `height` when known; without it the era's limit falls back to the larger PoN limit and
 /// the allowed-size check is skipped.
@@ -167,32 +219,9 @@ pub fn check_header_context_free(
     header: &Header,
     height: Option<Height>,
 ) -> Result<CheckedHeader, HeaderError> {
-    check_version(header)?;
-    let hash = header.block_hash();
-    match &header.proof {
-        Proof::Work { solution, .. } => {
-            let target = if params.check_pow_target {
-                let target = check_bits(params, header, height)?;
-                check_pow_hash(&hash, target)?;
-                target
-            } else {
-                header.bits.decode_lossy_target()
-            };
-            let eh = check_solution_size(params, solution, height)?;
-            let input = header.equihash_input().expect("pow header");
-            equihash_solution_is_valid(&eh, &input, solution)?;
-            Ok(CheckedHeader { hash, target })
-        }
-        Proof::Node { .. } => {
-            pon::check_signature_size(params, header)?;
-            let target = if params.check_pon_target {
-                let target = check_bits(params, header, height)?;
-                check_pon_hash(params, header, target)?;
-                target
-            } else {
-                header.bits.decode_lossy_target()
-            };
-            Ok(CheckedHeader { hash, target })
-        }
+    let (checked, eh) = check_header_cheap(params, header, height)?;
+    if let Some(eh) = eh {
+        check_equihash(header, &eh)?;
     }
+    Ok(checked)
 }

@@ -113,12 +113,6 @@ pub enum HeaderError {
         /// The block's height.
         height: Height,
     },
-    /// An emergency PoN block where emergency blocks are not allowed.
-    #[error("emergency block at height {height}, before proof of node is active")]
-    EmergencyBlockNotAllowed {
-        /// The block's height.
-        height: Height,
-    },
     /// PoW `nBits` differ from the retarget result (`bad-diffbits`).
     #[error("bits {found} differ from the required {expected}")]
     BadDiffBits {
@@ -219,7 +213,6 @@ impl HeaderError {
             PrevHashMismatch { .. } => "prev-hash-mismatch",
             NotPonBlock { .. } => "not-pon-block",
             PrematurePonBlock { .. } => "premature-pon-block",
-            EmergencyBlockNotAllowed { .. } => "emergency-block-not-allowed",
             BadDiffBits { .. } => "bad-diffbits",
             BadPonDiffBits { .. } => "bad-pon-diffbits",
             TimeTooOld { .. } => "time-too-old",

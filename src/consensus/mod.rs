@@ -18,8 +18,13 @@
 //! | [`error`] | [`HeaderError`]: one variant per rule |
 //! | [`check`] | context-free checks |
 //! | [`pon`] | slots, eligibility hash, signatures, emergency blocks |
+//! | [`chain`] | [`chain::ChainView`], [`chain::Clock`], [`chain::ChainWindow`], median time past |
+//! | [`difficulty`] | required `nBits`: Digishield, LWMA, LWMA3, reset, ramp, PoN |
+//! | [`validate`] | contextual checks and [`validate::validate_header`] |
 
+pub mod chain;
 pub mod check;
+pub mod difficulty;
 pub mod encode;
 pub mod error;
 pub mod hash;
@@ -28,6 +33,7 @@ pub mod params;
 pub mod pon;
 pub mod target;
 pub mod units;
+pub mod validate;
 
 pub use error::HeaderError;
 pub use hash::{BlockHash, MerkleRoot, TxId};

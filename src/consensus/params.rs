@@ -290,9 +290,8 @@ impl NetworkParams {
     pub fn equihash_params_at(&self, height: Height) -> Vec<equihash::Params> {
         let [e1, e2, e3] = self.equihash_epochs;
         let fade = self.eh_epoch_fade_length;
-        let in_fade = |start: Option<Height>| {
-            start.is_some_and(|s| height >= s && height.0 < s.0 + fade)
-        };
+        let in_fade =
+            |start: Option<Height>| start.is_some_and(|s| height >= s && height.0 < s.0 + fade);
         if in_fade(self.upgrades.kamiooka) {
             vec![e3, e2]
         } else if active(self.upgrades.kamiooka, height) {

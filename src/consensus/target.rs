@@ -244,7 +244,13 @@ mod tests {
 
     #[test]
     fn compact_round_trips_the_mainnet_limits() {
-        for bits in [0x1f07ffff_u32, 0x200fffff, 0x1f0bffff, 0x1d4228ce, 0x1d00ffff] {
+        for bits in [
+            0x1f07ffff_u32,
+            0x200fffff,
+            0x1f0bffff,
+            0x1d4228ce,
+            0x1d00ffff,
+        ] {
             let t = CompactTarget::from_consensus(bits).to_target().unwrap();
             assert_eq!(t.to_compact_lossy().to_consensus(), bits);
         }
@@ -275,7 +281,10 @@ mod tests {
 
     #[test]
     fn pon_work_is_two_to_the_forty() {
-        assert_eq!(Work::pon_block().to_uint(), U256::from(1_099_511_627_776u64));
+        assert_eq!(
+            Work::pon_block().to_uint(),
+            U256::from(1_099_511_627_776u64)
+        );
     }
 
     #[test]

@@ -107,8 +107,14 @@ mod tests {
 
     #[test]
     fn amount_arithmetic_is_checked() {
-        assert_eq!(Amount::from_zat(i64::MAX).checked_add(Amount::from_zat(1)), None);
-        assert_eq!(Amount::from_zat(i64::MIN).checked_sub(Amount::from_zat(1)), None);
+        assert_eq!(
+            Amount::from_zat(i64::MAX).checked_add(Amount::from_zat(1)),
+            None
+        );
+        assert_eq!(
+            Amount::from_zat(i64::MIN).checked_sub(Amount::from_zat(1)),
+            None
+        );
         assert!(!Amount::from_zat(-1).is_in_money_range());
     }
 }
