@@ -20,8 +20,14 @@
 //! | [`pon`] | slots, eligibility hash, signatures, emergency blocks |
 //! | [`chain`] | [`chain::ChainView`], [`chain::Clock`], [`chain::ChainWindow`], median time past |
 //! | [`difficulty`] | required `nBits`: Digishield, LWMA, LWMA3, reset, ramp, PoN |
+//! | [`subsidy`] | block subsidy, tier amounts, dev-fund minimum, one-off funds |
+//! | [`tx`] | transactions (transparent parts of v1–v4, FluxNode v5/v6), txid, coinbase height |
+//! | [`merkle`] | Merkle root, branches |
+//! | [`block`] | full blocks, Merkle-root check |
+//! | [`reward`] | the coinbase reward split and its violations |
 //! | [`validate`] | contextual checks and [`validate::validate_header`] |
 
+pub mod block;
 pub mod chain;
 pub mod check;
 pub mod difficulty;
@@ -29,9 +35,13 @@ pub mod encode;
 pub mod error;
 pub mod hash;
 pub mod header;
+pub mod merkle;
 pub mod params;
 pub mod pon;
+pub mod reward;
+pub mod subsidy;
 pub mod target;
+pub mod tx;
 pub mod units;
 pub mod validate;
 

@@ -1,0 +1,270 @@
+//! Subsidy table, transactions and Merkle roots of real blocks, and their reward split.
+
+mod consensus_support;
+
+use consensus_support::vectors::{bytes, load, s};
+use fluxminer::consensus::block::{Block, BlockError};
+use fluxminer::consensus::check::check_header_context_free;
+use fluxminer::consensus::merkle;
+use fluxminer::consensus::reward::{RewardError, Role, address_script, split_reward};
+use fluxminer::consensus::subsidy::{
+    Tier, block_subsidy, funds_due, min_dev_fund_amount, tier_amounts,
+};
+use fluxminer::consensus::tx::{Transaction, TxKind};
+use fluxminer::consensus::{Amount, Height, NetworkParams, TxId};
+
+fn mainnet() -> &'static NetworkParams {
+    NetworkParams::mainnet()
+}
+
+fn zat(v: &serde_json::Value, key: &str) -> Option<Amount> {
+    v[key].as_i64().map(Amount::from_zat)
+}
+
+#[test]
+fn subsidy_table_rows() {
+    let v = load("subsidy_table.json");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20);
+    for row in rows {
+        let h = Height(row["height"].as_u64().unwrap() as u32);
+        let subsidy = block_subsidy(mainnet(), h);
+        assert_eq!(Some(subsidy), zat(row, "block_subsidy_zat"), "height {h}");
+        let tiers = tier_amounts(mainnet(), h, subsidy);
+        match zat(row, "cumulus_zat") {
+            None => assert_eq!(tiers, None, "height {h}: no deterministic payouts"),
+            Some(c) => {
+                let t = tiers.expect("tiers");
+                assert_eq!(t.cumulus, c, "height {h}");
+                assert_eq!(Some(t.nimbus), zat(row, "nimbus_zat"), "height {h}");
+                assert_eq!(Some(t.stratus), zat(row, "stratus_zat"), "height {h}");
+                if let Some(miner) = zat(row, "miner_remainder_zat") {
+                    assert_eq!(subsidy.checked_sub(t.total()), Some(miner), "height {h}");
+                }
+                assert_eq!(
+                    min_dev_fund_amount(mainnet(), h),
+                    zat(row, "dev_fund_min_zat")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn one_off_funds_are_due_exactly_at_their_heights() {
+    let p = mainnet();
+    assert_eq!(funds_due(p, Height(836_274))[0].name, "exchange");
+    assert_eq!(funds_due(p, Height(836_994))[0].name, "foundation");
+    let swaps: Vec<u32> = (800_000..1_100_000)
+        .filter(|&h| {
+            funds_due(p, Height(h))
+                .iter()
+                .any(|f| f.name == "swap pool")
+        })
+        .collect();
+    let expected: Vec<u32> = (0..10).map(|i| 837_714 + 21_600 * i).collect();
+    assert_eq!(swaps, expected);
+    assert!(funds_due(p, Height(836_275)).is_empty());
+}
+
+#[test]
+fn every_parameter_address_decodes_to_a_script() {
+    for p in [NetworkParams::mainnet(), NetworkParams::testnet()] {
+        assert!(
+            address_script(p, p.dev_fund_address).is_some(),
+            "{}",
+            p.dev_fund_address
+        );
+        for f in p.funds {
+            assert!(address_script(p, f.address).is_some(), "{}", f.address);
+        }
+    }
+    // A t3 address is P2SH: OP_HASH160 <20> OP_EQUAL.
+    let s = address_script(mainnet(), "t3hPu1YDeGUCp8m7BQCnnNUmRMJBa5RadyA").unwrap();
+    assert_eq!((s.len(), s[0], s[22]), (23, 0xa9, 0x87));
+    assert_eq!(
+        address_script(mainnet(), "t3hPu1YDeGUCp8m7BQCnnNUmRMJBa5RadyB"),
+        None
+    );
+}
+
+#[test]
+fn genesis_coinbase_txid_is_the_genesis_merkle_root() {
+    let v = load("genesis_coinbase_tx.json");
+    let tx = Transaction::from_bytes(&bytes(&v, "tx_hex")).unwrap();
+    assert!(tx.is_coinbase());
+    assert_eq!(tx.txid.to_display_hex(), s(&v, "txid_display"));
+    let (root, _) = merkle::merkle_root(&[tx.txid]).unwrap();
+    assert_eq!(root.to_display_hex(), s(&v, "txid_display"));
+}
+
+struct RealBlock {
+    height: u32,
+    raw: Vec<u8>,
+    txids: Vec<String>,
+}
+
+fn real_blocks() -> Vec<RealBlock> {
+    let mut out = Vec::new();
+    let e = load("electrumx_zelcash_mainnet_100000.orig.json");
+    out.push(RealBlock {
+        height: e["height"].as_u64().unwrap() as u32,
+        raw: bytes(&e, "block"),
+        txids: e["tx"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect(),
+    });
+    let m = load("magicpool_flux_mainnet_1134187_1134309.json");
+    for h in m["headers"].as_array().unwrap() {
+        out.push(RealBlock {
+            height: h["height"].as_u64().unwrap() as u32,
+            raw: bytes(h, "raw_block_hex"),
+            txids: h["txids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect(),
+        });
+    }
+    out
+}
+
+#[test]
+fn real_blocks_parse_with_their_txids_merkle_root_and_coinbase_height() {
+    let blocks = real_blocks();
+    assert_eq!(blocks.len(), 3);
+    for rb in &blocks {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let got: Vec<String> = b.txids().iter().map(TxId::to_display_hex).collect();
+        assert_eq!(got, rb.txids, "block {}", rb.height);
+        b.check_merkle_root().unwrap();
+        b.check_coinbase_position().unwrap();
+        assert_eq!(b.coinbase_height(), Ok(rb.height));
+        check_header_context_free(mainnet(), &b.header, Some(Height(rb.height))).unwrap();
+        // Branch proofs for every transaction against the header's root.
+        for (i, id) in b.txids().iter().enumerate() {
+            let branch = merkle::merkle_branch(&b.txids(), i);
+            assert!(merkle::verify_merkle_branch(
+                id,
+                &branch,
+                i,
+                &b.header.merkle_root
+            ));
+        }
+    }
+    // Block 1134187 carries three FluxNode confirm transactions (v5, signatures not hashed).
+    let b = Block::from_bytes(&blocks[1].raw).unwrap();
+    assert_eq!(b.transactions.len(), 4);
+    assert!(
+        b.transactions[1..]
+            .iter()
+            .all(|t| t.kind == TxKind::FluxnodeConfirm)
+    );
+}
+
+fn flux(s: &str) -> Amount {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = format!("{frac:0<8}");
+    Amount::from_zat(whole.parse::<i64>().unwrap() * 100_000_000 + frac.parse::<i64>().unwrap())
+}
+
+#[test]
+fn blocks_1134187_and_1134309_pay_the_flux_era_tiers() {
+    for rb in real_blocks().iter().filter(|b| b.height > 1_000_000) {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let split = split_reward(mainnet(), Height(rb.height), b.coinbase());
+        assert!(split.is_valid(), "{:?}", split.violations);
+        assert_eq!(split.subsidy, flux("75"));
+        assert_eq!(split.paid_to(Role::Tier(Tier::Cumulus)), flux("5.625"));
+        assert_eq!(split.paid_to(Role::Tier(Tier::Nimbus)), flux("9.375"));
+        assert_eq!(split.paid_to(Role::Tier(Tier::Stratus)), flux("22.5"));
+        // The miner gets the rest plus fees: 37.5 + claimed fees.
+        let miner = split.paid_to(Role::Miner);
+        assert_eq!(miner, flux("37.5").checked_add(split.claimed_fees).unwrap());
+        assert!(split.claimed_fees >= Amount::ZERO);
+    }
+}
+
+#[test]
+fn block_100000_has_no_tier_payments() {
+    let rb = &real_blocks()[0];
+    let b = Block::from_bytes(&rb.raw).unwrap();
+    let split = split_reward(mainnet(), Height(100_000), b.coinbase());
+    assert!(split.is_valid());
+    assert_eq!(split.required_tiers, None);
+    assert!(split.outputs.iter().all(|o| o.role == Role::Miner));
+    assert_eq!(split.subsidy, flux("150"));
+    assert_eq!(split.paid_to(Role::Miner), split.coinbase_value);
+}
+
+#[test]
+fn mutated_coinbase_breaks_the_tier_rule() {
+    let rb = &real_blocks()[2];
+    let b = Block::from_bytes(&rb.raw).unwrap();
+    let mut cb = b.coinbase().clone();
+    let i = cb
+        .outputs
+        .iter()
+        .position(|o| o.value == flux("9.375"))
+        .unwrap();
+    cb.outputs[i].value = flux("9.374");
+    let split = split_reward(mainnet(), Height(rb.height), &cb);
+    assert_eq!(
+        split.violations,
+        vec![RewardError::MissingTierPayment {
+            tier: "nimbus",
+            amount: flux("9.375")
+        }]
+    );
+    // The same coinbase read at a PoN height: no dev-fund output.
+    let split = split_reward(mainnet(), Height(2_020_000), b.coinbase());
+    assert!(
+        matches!(split.violations[..], [RewardError::DevFundTooLow { paid, .. }] if paid == Amount::ZERO)
+    );
+    // At a fund height the fund output is missing.
+    let split = split_reward(mainnet(), Height(836_274), b.coinbase());
+    assert!(split.violations.contains(&RewardError::MissingFundPayment {
+        fund: "exchange",
+        amount: Amount::from_flux(7_500_000)
+    }));
+}
+
+#[test]
+fn mutated_blocks_break_block_rules() {
+    let rb = &real_blocks()[1];
+    let b = Block::from_bytes(&rb.raw).unwrap();
+    let mut swapped = b.clone();
+    swapped.transactions.swap(1, 2);
+    assert!(matches!(
+        swapped.check_merkle_root(),
+        Err(BlockError::BadMerkleRoot { .. })
+    ));
+    let mut no_cb = b.clone();
+    no_cb.transactions.swap(0, 1);
+    assert_eq!(
+        no_cb.check_coinbase_position(),
+        Err(BlockError::FirstTxNotCoinbase)
+    );
+    let mut dup = Block::from_bytes(&real_blocks()[0].raw).unwrap();
+    let last = dup.transactions[1].clone();
+    dup.transactions.push(last.clone());
+    dup.transactions.push(last);
+    // [cb, t, t, t]: identical siblings (t, t) at the first level.
+    let (_, mutated) = merkle::merkle_root(&dup.txids()).unwrap();
+    assert!(mutated);
+    assert!(matches!(
+        dup.check_merkle_root(),
+        Err(BlockError::BadMerkleRoot { .. })
+    ));
+    // Truncated and padded blocks are decode errors, not panics.
+    for cut in [0, 100, rb.raw.len() / 2, rb.raw.len() - 1] {
+        assert!(Block::from_bytes(&rb.raw[..cut]).is_err());
+    }
+    let mut padded = rb.raw.clone();
+    padded.push(0);
+    assert!(Block::from_bytes(&padded).is_err());
+}
