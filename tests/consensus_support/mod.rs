@@ -2,4 +2,5 @@
 //! generator.
 #![allow(dead_code)]
 
+pub mod chaingen;
 pub mod vectors;
