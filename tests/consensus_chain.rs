@@ -5,9 +5,22 @@
 mod consensus_support;
 
 use consensus_support::chaingen::{
-    self, CHAIN_LEN, EMERGENCY_HEIGHT, PON_HEIGHT, chain, test_params, validate_at,
+    self, CHAIN_LEN, EMERGENCY_HEIGHT, PON_HEIGHT, Template, chain, emergency_block, mine_pon,
+    mine_pow, node_public_key, template_after, test_params, validate_at,
 };
 use fluxminer::consensus::chain::{ChainWindow, Clock};
+use fluxminer::consensus::params::Checkpoint;
+use fluxminer::consensus::{
+    BlockHash, CompactTarget, Header, HeaderError, Height, NetworkParams, Proof, pon,
+};
+
+fn template(h: u32) -> Template {
+    template_after(test_params(), &chain().windows[h as usize])
+}
+
+fn target(t: &Template) -> Option<fluxminer::consensus::Target> {
+    t.bits.to_target().ok()
+}
 
 #[test]
 fn generated_chain_validates_in_sequence() {
@@ -17,7 +30,7 @@ fn generated_chain_validates_in_sequence() {
     let mut w = ChainWindow::new(p);
     let mut clock = Clock {
         adjusted_time: i64::from(chaingen::GENESIS_TIME),
-        tip_height: fluxminer::consensus::Height(0),
+        tip_height: Height(0),
     };
     for (h, header) in c.headers.iter().enumerate() {
         if h > 0 {
@@ -26,12 +39,380 @@ fn generated_chain_validates_in_sequence() {
         w.accept(p, header, &clock)
             .unwrap_or_else(|e| panic!("height {h}: {e}"));
     }
-    let tip = w.tip().unwrap();
-    assert_eq!(tip.height.0, CHAIN_LEN - 1);
+    assert_eq!(w.tip().unwrap().height.0, CHAIN_LEN - 1);
     assert!(c.headers[PON_HEIGHT as usize].is_pon());
     assert!(!c.headers[PON_HEIGHT as usize - 1].is_pon());
-    assert!(fluxminer::consensus::pon::is_emergency_block(
+    assert!(pon::is_emergency_block(
         p,
         &c.headers[EMERGENCY_HEIGHT as usize]
+    ));
+    // Chain work: PoN blocks add exactly 2^40 each.
+    let tip = w.tip().unwrap().chain_work.to_uint();
+    let at = |h: u32| c.windows[h as usize].tip().unwrap().chain_work.to_uint();
+    let pon_blocks = ruint::aliases::U256::from(u64::from(CHAIN_LEN - 1 - PON_HEIGHT));
+    assert_eq!(tip - at(PON_HEIGHT + 1), pon_blocks << 40usize);
+}
+
+#[test]
+fn the_generated_chain_crosses_every_difficulty_regime() {
+    let p = test_params();
+    let bits = |h: usize| chain().headers[h].bits;
+    let limit = p.pow_limit.to_compact_lossy();
+    // Reset window (blocks 71–131) sits at the pow limit; the ramp's first block is easier than
+    // the plain LWMA3 value; PoN starts at the start limit.
+    assert!((71..=131).all(|h| bits(h) == limit));
+    assert_eq!(
+        bits(PON_HEIGHT as usize),
+        p.pon_start_limit.to_compact_lossy()
+    );
+    let w = &chain().windows[181];
+    let lwma3 = fluxminer::consensus::difficulty::lwma3(p, Height(180), w).unwrap();
+    assert!(bits(181).decode().value > lwma3.decode().value || bits(181) == limit);
+    // Targets actually vary (LWMA reacts to the jittered times).
+    let distinct: std::collections::BTreeSet<u32> =
+        (150..300).map(|h| bits(h).to_consensus()).collect();
+    assert!(distinct.len() > 10, "{distinct:?}");
+}
+
+#[test]
+fn editing_any_header_fails_validation_at_that_height() {
+    let p = test_params();
+    let c = chain();
+    for h in 1..CHAIN_LEN {
+        let orig = &c.headers[h as usize];
+        // Every height: a wrong parent link.
+        let mut e = orig.clone();
+        e.prev_hash = BlockHash::from_internal_bytes([0xab; 32]);
+        assert!(
+            matches!(
+                validate_at(p, h, &e),
+                Err(HeaderError::PrevHashMismatch { .. })
+            ),
+            "height {h}"
+        );
+        // Every height: a layout-specific cheap rule.
+        let mut e = orig.clone();
+        let expected = match &mut e.proof {
+            Proof::Work { .. } => {
+                e.version = 3;
+                HeaderError::VersionTooLow { version: 3, min: 4 }
+            }
+            Proof::Node { signature, .. } => {
+                let max = if h == EMERGENCY_HEIGHT { 512 } else { 73 };
+                *signature = vec![0; max + 1];
+                HeaderError::PonSignatureTooLarge { len: max + 1, max }
+            }
+        };
+        assert_eq!(validate_at(p, h, &e), Err(expected), "height {h}");
+        // And the untouched header is still valid there.
+        validate_at(p, h, orig).unwrap_or_else(|e| panic!("height {h}: {e}"));
+    }
+}
+
+/// A compact value with a different target than `bits` that still decodes and is within limits.
+fn other_bits(bits: CompactTarget) -> CompactTarget {
+    CompactTarget::from_uint(bits.decode().value >> 1usize)
+}
+
+#[test]
+fn wrong_bits_in_every_regime_fail_bad_diffbits() {
+    let p = test_params();
+    // Digishield, LWMA, reset, LWMA3, ramp, ramp wrap, after the ramp.
+    for h in [30u32, 50, 100, 160, 200, 243, 244, 250] {
+        let mut t = template(h);
+        let expected = t.bits;
+        t.bits = other_bits(t.bits);
+        let e = mine_pow(&t, target(&t));
+        assert_eq!(
+            validate_at(p, h, &e),
+            Err(HeaderError::BadDiffBits {
+                expected,
+                found: t.bits
+            }),
+            "height {h}"
+        );
+    }
+    // PoN start window and retarget.
+    for h in [PON_HEIGHT + 5, 400] {
+        let mut t = template(h);
+        let expected = t.bits;
+        t.bits = other_bits(t.bits);
+        let e = mine_pon(p, &t, target(&t));
+        assert_eq!(
+            validate_at(p, h, &e),
+            Err(HeaderError::BadPonDiffBits {
+                expected,
+                found: t.bits
+            }),
+            "height {h}"
+        );
+    }
+}
+
+#[test]
+fn timestamp_rules() {
+    let p = test_params();
+    let w = &chain().windows[50];
+    let mtp = fluxminer::consensus::chain::median_time_past(w, Height(49)).unwrap();
+    let mut t = template(50);
+    t.time = mtp as u32;
+    let e = mine_pow(&t, target(&t));
+    assert_eq!(
+        validate_at(p, 50, &e),
+        Err(HeaderError::TimeTooOld {
+            time: t.time,
+            median_time_past: mtp
+        })
+    );
+    // Too far ahead of the clock (tip ≥ LWMA height: +360 s).
+    let clock = chaingen::clock_for(w);
+    let mut t = template(50);
+    t.time = (clock.adjusted_time + 361) as u32;
+    let e = mine_pow(&t, target(&t));
+    assert!(matches!(
+        validate_at(p, 50, &e),
+        Err(HeaderError::TimeTooNew { limit: 360, .. })
+    ));
+    // Before the tip reaches the LWMA height the limit is 2 h.
+    let w = &chain().windows[20];
+    let clock = chaingen::clock_for(w);
+    let mut t = template(20);
+    t.time = (clock.adjusted_time + 7000) as u32;
+    t.bits =
+        fluxminer::consensus::difficulty::next_work_required(p, Height(20), t.time, w).unwrap();
+    let e = mine_pow(&t, target(&t));
+    validate_at(p, 20, &e).expect("+7000 s allowed early on");
+    // PoN: strictly after the parent, at most +300 s.
+    let parent_time = chain().headers[399].time;
+    let mut t = template(400);
+    t.time = parent_time;
+    let e = mine_pon(p, &t, target(&t));
+    assert_eq!(
+        validate_at(p, 400, &e),
+        Err(HeaderError::PonTimeNotIncreasing {
+            time: parent_time,
+            parent_time
+        })
+    );
+    let clock = chaingen::clock_for(&chain().windows[400]);
+    let mut t = template(400);
+    t.time = (clock.adjusted_time + 301) as u32;
+    let e = mine_pon(p, &t, target(&t));
+    assert!(matches!(
+        validate_at(p, 400, &e),
+        Err(HeaderError::TimeTooNew { limit: 300, .. })
+    ));
+}
+
+#[test]
+fn era_rules_at_the_pon_switch() {
+    let p = test_params();
+    let t = template(PON_HEIGHT);
+    let pow = mine_pow(&t, Some(p.pow_limit));
+    assert_eq!(
+        validate_at(p, PON_HEIGHT, &pow),
+        Err(HeaderError::NotPonBlock {
+            height: Height(PON_HEIGHT)
+        })
+    );
+    let t = template(PON_HEIGHT - 1);
+    let early = mine_pon(p, &t, None);
+    assert_eq!(
+        validate_at(p, PON_HEIGHT - 1, &early),
+        Err(HeaderError::PrematurePonBlock {
+            height: Height(PON_HEIGHT - 1)
+        })
+    );
+}
+
+#[test]
+fn pon_eligibility_and_signatures() {
+    let p = test_params();
+    let t = template(400);
+    let target = t.bits.to_target().unwrap();
+    // Grind for a collateral whose ponHash is above the target.
+    let mut bad = None;
+    for index in 0..64 {
+        let mut h = mine_pon(p, &t, None);
+        if let Proof::Node { collateral, .. } = &mut h.proof {
+            collateral.index += index * 1000;
+            let slot = pon::slot_number(p, h.time);
+            let ph = pon::pon_hash(collateral, &h.prev_hash, slot);
+            if !target.is_met_by_internal_bytes(ph.as_internal_bytes()) {
+                bad = Some(h);
+                break;
+            }
+        }
+    }
+    let bad = bad.expect("some collateral misses the target");
+    assert!(matches!(
+        validate_at(p, 400, &bad),
+        Err(HeaderError::PonHighHash { .. })
+    ));
+    // Signatures: the generated block verifies with the node key; another key or a changed
+    // header does not; garbage is not DER.
+    let good = &chain().headers[400];
+    let key = node_public_key();
+    pon::check_pon_signature(p, good, &key).unwrap();
+    let other = chaingen::emergency_keys()[0]
+        .verifying_key()
+        .to_encoded_point(true)
+        .as_bytes()
+        .to_vec();
+    assert_eq!(
+        pon::check_pon_signature(p, good, &other),
+        Err(HeaderError::PonSignatureInvalid)
+    );
+    let mut moved = good.clone();
+    moved.time += 1;
+    assert_eq!(
+        pon::check_pon_signature(p, &moved, &key),
+        Err(HeaderError::PonSignatureInvalid)
+    );
+    let mut garbage = good.clone();
+    if let Proof::Node { signature, .. } = &mut garbage.proof {
+        *signature = vec![0x30, 0x02, 0x01];
+    }
+    assert_eq!(
+        pon::check_pon_signature(p, &garbage, &key),
+        Err(HeaderError::PonSignatureNotDer)
+    );
+    assert_eq!(
+        pon::check_pon_signature(p, good, &[5u8; 33]),
+        Err(HeaderError::BadNodePublicKey)
+    );
+}
+
+#[test]
+fn high_s_signatures_are_normalised_and_accepted() {
+    use k256::ecdsa::Signature;
+    let p = test_params();
+    let mut h = chain().headers[400].clone();
+    if let Proof::Node { signature, .. } = &mut h.proof {
+        let sig = Signature::from_der(signature).unwrap();
+        let (r, s) = sig.split_scalars();
+        let high = Signature::from_scalars(r, -*s).unwrap();
+        assert!(high.normalize_s().is_some(), "s is high");
+        *signature = high.to_der().as_bytes().to_vec();
+    }
+    pon::check_pon_signature(p, &h, &node_public_key()).unwrap();
+}
+
+#[test]
+fn emergency_blocks_need_two_distinct_emergency_keys() {
+    let p = test_params();
+    let good = &chain().headers[EMERGENCY_HEIGHT as usize];
+    pon::check_pon_signature(p, good, &[]).unwrap();
+    let t = template(EMERGENCY_HEIGHT);
+    let one = emergency_block(p, &t, 1);
+    validate_at(p, EMERGENCY_HEIGHT, &one).expect("header stage does not check signatures");
+    assert_eq!(
+        pon::check_pon_signature(p, &one, &[]),
+        Err(HeaderError::EmergencyTooFewSignatures {
+            valid: 0,
+            required: 2
+        })
+    );
+    // Two signatures by the same key count once.
+    let two = emergency_block(p, &t, 2);
+    let mut same = one.clone();
+    if let (Proof::Node { signature: s1, .. }, Proof::Node { signature: s2, .. }) =
+        (&mut same.proof, &two.proof)
+    {
+        let mut r = fluxminer::consensus::encode::Reader::new(s2);
+        r.read_compact_size().unwrap();
+        let first = r.read_var_bytes().unwrap().to_vec();
+        let mut v = vec![2u8];
+        for _ in 0..2 {
+            v.push(first.len() as u8);
+            v.extend_from_slice(&first);
+        }
+        *s1 = v;
+    }
+    assert_eq!(
+        pon::check_pon_signature(p, &same, &[]),
+        Err(HeaderError::EmergencyTooFewSignatures {
+            valid: 1,
+            required: 2
+        })
+    );
+}
+
+#[test]
+fn solution_rules_on_generated_headers() {
+    let p = test_params();
+    let orig = &chain().headers[50];
+    // Corrupt the solution until the hash still meets the target: only Equihash breaks.
+    let target = orig.bits.to_target().unwrap();
+    let mut found = None;
+    for i in 0..36 * 8 {
+        let mut e = orig.clone();
+        if let Proof::Work { solution, .. } = &mut e.proof {
+            solution[i / 8] ^= 1 << (i % 8);
+        }
+        if target.is_met_by_internal_bytes(e.block_hash().as_internal_bytes()) {
+            found = Some(e);
+            break;
+        }
+    }
+    if let Some(e) = found {
+        assert!(matches!(
+            validate_at(p, 50, &e),
+            Err(HeaderError::InvalidSolution { .. })
+        ));
+    }
+    // A 52-byte (125,4-sized) solution is not allowed on this 48,5 network.
+    let t = template(50);
+    let mut e = mine_pow(&t, None);
+    let mut tries = 0u8;
+    loop {
+        if let Proof::Work { solution, nonce } = &mut e.proof {
+            *solution = vec![tries; 52];
+            nonce[31] = tries;
+        }
+        if target.is_met_by_internal_bytes(e.block_hash().as_internal_bytes()) || tries == 255 {
+            break;
+        }
+        tries += 1;
+    }
+    if target.is_met_by_internal_bytes(e.block_hash().as_internal_bytes()) {
+        assert_eq!(
+            validate_at(p, 50, &e),
+            Err(HeaderError::SolutionSizeNotAllowed {
+                n: 125,
+                k: 4,
+                height: Height(50)
+            })
+        );
+    }
+}
+
+#[test]
+fn checkpoint_mismatch_and_missing_ancestors() {
+    let base = test_params();
+    let cps: &'static [Checkpoint] = Box::leak(Box::new([Checkpoint {
+        height: Height(150),
+        hash: BlockHash::from_internal_bytes([1; 32]),
+    }]));
+    let p = NetworkParams {
+        checkpoints: cps,
+        ..base.clone()
+    };
+    let h: &Header = &chain().headers[150];
+    assert!(matches!(
+        validate_at(&p, 150, h),
+        Err(HeaderError::CheckpointMismatch {
+            height: Height(150),
+            ..
+        })
+    ));
+    validate_at(&p, 149, &chain().headers[149]).unwrap();
+    // A window that starts at the parent alone cannot retarget LWMA3.
+    let parent = chain().windows[151].tip().unwrap();
+    let mut w = ChainWindow::from_entries(base, [parent]);
+    let clock = chaingen::clock_for(&w);
+    assert!(matches!(
+        w.accept(base, &chain().headers[151], &clock),
+        Err(HeaderError::MissingAncestor { .. })
     ));
 }
