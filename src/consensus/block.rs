@@ -38,6 +38,19 @@ pub enum BlockError {
     CoinbaseHeightMissing,
 }
 
+impl BlockError {
+    /// fluxd's reject reason for the rule.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            BlockError::BadMerkleRoot { .. } => "bad-txnmrklroot",
+            BlockError::MutatedMerkleTree => "bad-txns-duplicate",
+            BlockError::FirstTxNotCoinbase => "bad-cb-missing",
+            BlockError::MultipleCoinbase { .. } => "bad-cb-multiple",
+            BlockError::CoinbaseHeightMissing => "bad-cb-height",
+        }
+    }
+}
+
 /// A block: header and transactions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {

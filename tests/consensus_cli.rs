@@ -1,0 +1,94 @@
+//! The `header` and `block` subcommands, called directly (main wires them into the CLI enum).
+
+mod consensus_support;
+
+use fluxminer::consensus;
+
+#[path = "../src/cli/header_cmd.rs"]
+mod header_cmd;
+
+#[path = "../src/cli/block_cmd.rs"]
+mod block_cmd;
+
+use std::process::ExitCode;
+
+use block_cmd::BlockArgs;
+use consensus_support::vectors::{bytes, load, real_headers, s};
+use header_cmd::HeaderArgs;
+
+fn header(input: String, network: &str, height: Option<u32>) -> ExitCode {
+    header_cmd::run(&HeaderArgs {
+        input,
+        network: network.into(),
+        height,
+        json: true,
+    })
+    .unwrap()
+}
+
+fn block(input: String) -> ExitCode {
+    block_cmd::run(&BlockArgs {
+        input,
+        network: "main".into(),
+        json: false,
+    })
+    .unwrap()
+}
+
+#[test]
+fn header_command_exit_codes() {
+    for h in real_headers() {
+        let code = header(hex::encode(&h.header), h.network, Some(h.height));
+        assert_eq!(code, ExitCode::SUCCESS, "{} {}", h.source, h.height);
+        assert_eq!(
+            header(hex::encode(&h.header), h.network, None),
+            ExitCode::SUCCESS
+        );
+    }
+    let mut bad = real_headers().pop().unwrap().header;
+    bad[104] ^= 0x01; // nBits: hash no longer meets the target
+    assert_eq!(header(hex::encode(&bad), "main", None), ExitCode::from(1));
+    assert_eq!(header("zz".into(), "main", None), ExitCode::from(2));
+    assert_eq!(header("0400".into(), "main", None), ExitCode::from(2));
+    let mut vrf = real_headers().pop().unwrap().header;
+    vrf[0] = 101;
+    assert_eq!(header(hex::encode(&vrf), "main", None), ExitCode::from(2));
+}
+
+#[test]
+fn header_command_reads_files_and_header_runs() {
+    let v = load("magicpool_flux_mainnet_1134187_1134309.json");
+    let h0 = bytes(&v["headers"][0], "header_hex");
+    let dir = std::env::temp_dir().join(format!("fluxminer-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("h.bin");
+    std::fs::write(&raw, &h0).unwrap();
+    assert_eq!(
+        header(raw.display().to_string(), "main", Some(1_134_187)),
+        ExitCode::SUCCESS
+    );
+    let text = dir.join("h.hex");
+    std::fs::write(&text, format!("{}\n", hex::encode(&h0))).unwrap();
+    assert_eq!(
+        header(text.display().to_string(), "main", None),
+        ExitCode::SUCCESS
+    );
+    // Two unrelated headers back to back: each valid, but the second does not link.
+    let two = [h0.clone(), bytes(&v["headers"][1], "header_hex")].concat();
+    assert_eq!(header(hex::encode(two), "main", None), ExitCode::from(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn block_command_on_real_blocks() {
+    let v = load("magicpool_flux_mainnet_1134187_1134309.json");
+    for h in v["headers"].as_array().unwrap() {
+        assert_eq!(block(s(h, "raw_block_hex").into()), ExitCode::SUCCESS);
+    }
+    let e = load("electrumx_zelcash_mainnet_100000.orig.json");
+    assert_eq!(block(s(&e, "block").into()), ExitCode::SUCCESS);
+    // A changed tier amount breaks the merkle root and the tier rule.
+    let raw = s(&v["headers"][1], "raw_block_hex").replace("a011872100000000", "a011872101000000");
+    assert_eq!(block(raw), ExitCode::from(1));
+    assert_eq!(block("00".into()), ExitCode::from(2));
+}
