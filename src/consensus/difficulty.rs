@@ -81,7 +81,7 @@ pub fn next_work_required(
     }
     if !params.is_lwma_active(height) {
         digishield(params, parent, chain)
-    } else if !params.upgrades.acadia.is_some_and(|a| height >= a) {
+    } else if params.upgrades.acadia.is_none_or(|a| height < a) {
         lwma(params, parent, chain)
     } else {
         lwma3(params, parent, chain)

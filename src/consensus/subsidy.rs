@@ -135,7 +135,7 @@ pub fn tier_amounts(
     height: Height,
     subsidy: Amount,
 ) -> Option<TierAmounts> {
-    if !params.fluxnode_payments_start.is_some_and(|h| height >= h) {
+    if params.fluxnode_payments_start.is_none_or(|h| height < h) {
         return None;
     }
     let pon = params.is_pon_active(height);
