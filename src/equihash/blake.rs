@@ -88,6 +88,9 @@ struct LaneMidstate {
     counter_at: usize,
     /// Total message length in bytes (`input.len() + 4`).
     total_len: u64,
+    /// The final block is 12 input bytes and the counter (the 140-byte Equihash input): only
+    /// message words 0 and 1 are non-zero, which [`final_lanes_sparse`] exploits.
+    sparse: bool,
 }
 
 impl HashInput {
@@ -180,11 +183,13 @@ impl LaneMidstate {
         let template = std::array::from_fn(|i| {
             u64::from_le_bytes(tail[8 * i..8 * i + 8].try_into().expect("8 bytes"))
         });
+        let counter_at = input.len() - final_start;
         Some(LaneMidstate {
             h,
             template,
-            counter_at: input.len() - final_start,
+            counter_at,
             total_len: total as u64,
+            sparse: counter_at == 12,
         })
     }
 
@@ -193,27 +198,33 @@ impl LaneMidstate {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY-free: `final8_avx512` is a safe fn; calling it needs the feature, which
-                // was just detected.
                 return x86::final8_avx512(self, g0);
             }
             if std::is_x86_feature_detected!("avx2") {
                 return x86::final8_avx2(self, g0);
             }
         }
-        final_lanes::<LANES>(self, g0)
+        if self.sparse {
+            final_lanes_sparse::<LANES>(self, g0)
+        } else {
+            final_lanes::<LANES>(self, g0)
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     //! The lane code compiled with wider vector units; chosen at run time.
-    use super::{LANES, LaneMidstate, final_lanes};
+    use super::{LANES, LaneMidstate, final_lanes, final_lanes_sparse};
 
     pub(super) fn final8_avx512(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; LANES] {
         #[target_feature(enable = "avx512f")]
         fn inner(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; LANES] {
-            final_lanes::<LANES>(mid, g0)
+            if mid.sparse {
+                final_lanes_sparse::<LANES>(mid, g0)
+            } else {
+                final_lanes::<LANES>(mid, g0)
+            }
         }
         // The caller checked `is_x86_feature_detected!("avx512f")`.
         #[allow(unsafe_code)]
@@ -226,8 +237,17 @@ mod x86 {
     pub(super) fn final8_avx2(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; LANES] {
         #[target_feature(enable = "avx2")]
         fn inner(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; LANES] {
-            let a = final_lanes::<4>(mid, g0);
-            let b = final_lanes::<4>(mid, g0.wrapping_add(4));
+            let (a, b) = if mid.sparse {
+                (
+                    final_lanes_sparse::<4>(mid, g0),
+                    final_lanes_sparse::<4>(mid, g0.wrapping_add(4)),
+                )
+            } else {
+                (
+                    final_lanes::<4>(mid, g0),
+                    final_lanes::<4>(mid, g0.wrapping_add(4)),
+                )
+            };
             [a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]]
         }
         #[allow(unsafe_code)]
@@ -251,6 +271,18 @@ fn final_lanes<const L: usize>(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; L] {
             m[word + 1][l] |= g >> (64 - shift);
         }
     }
+    let h: [[u64; L]; 8] = std::array::from_fn(|i| [mid.h[i]; L]);
+    let out = compress::<L>(&h, &m, mid.total_len, true);
+    std::array::from_fn(|l| std::array::from_fn(|i| out[i][l]))
+}
+
+/// [`final_lanes`] for the 140-byte input: message words 2 to 15 are the constant zero, so the
+/// compiler drops their additions (about 15 % of the compression).
+#[inline(always)]
+fn final_lanes_sparse<const L: usize>(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; L] {
+    let mut m: [[u64; L]; 16] = [[0; L]; 16];
+    m[0] = [mid.template[0]; L];
+    m[1] = std::array::from_fn(|l| mid.template[1] | u64::from(g0.wrapping_add(l as u32)) << 32);
     let h: [[u64; L]; 8] = std::array::from_fn(|i| [mid.h[i]; L]);
     let out = compress::<L>(&h, &m, mid.total_len, true);
     std::array::from_fn(|l| std::array::from_fn(|i| out[i][l]))
