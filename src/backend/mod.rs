@@ -1,1 +1,77 @@
-//! Solver backends.
+//! Solver backends behind one trait: the CPU reference solver now, GPU backends later.
+//!
+//! Every backend returns index lists that the caller may trust only after
+//! [`crate::equihash::is_valid_indices`]; the CPU solver re-verifies its own output already.
+
+pub mod cpu;
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::equihash::{Kind, Params};
+
+/// Why a backend cannot solve.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SolverError {
+    /// The parameters or settings are outside what this backend supports.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The working memory could not be allocated.
+    #[error("cannot allocate {bytes} bytes of solver memory")]
+    OutOfMemory {
+        /// Bytes requested.
+        bytes: usize,
+    },
+}
+
+/// Timings and counters of one solve.
+#[derive(Debug, Default, Clone)]
+pub struct SolveStats {
+    /// Round 0: hashing and scattering the leaves.
+    pub generate: Duration,
+    /// Collision rounds 1..k (the last one is the final round).
+    pub rounds: Vec<Duration>,
+    /// Walking candidates back and verifying them.
+    pub recover: Duration,
+    /// Records written, lost to full buckets, and pruned, over all rounds.
+    pub lane_totals: cpu::RoundTotals,
+    /// Final-round candidates.
+    pub candidates: u64,
+    /// Candidates with a repeated leaf index.
+    pub duplicate_candidates: u64,
+    /// Candidates that fail only in the bits the layout did not store.
+    pub false_candidates: u64,
+    /// Up to four of those, in canonical order: they collide at every round and fail only at the
+    /// root, which makes them real `NonZeroRoot` test vectors.
+    pub false_sample: Vec<Vec<u32>>,
+    /// Candidates failing any other rule: a solver bug if ever non-zero.
+    pub invalid_candidates: u64,
+    /// Up to four rules such candidates broke.
+    pub invalid_sample: Vec<Kind>,
+    /// Solutions found more than once.
+    pub repeated_solutions: u64,
+}
+
+/// The result of one solve.
+#[derive(Debug, Clone)]
+pub struct SolveReport {
+    /// Every distinct valid solution, each in canonical index order, sorted.
+    pub solutions: Vec<Vec<u32>>,
+    /// What it cost.
+    pub stats: SolveStats,
+}
+
+/// A backend that solves one Equihash input at a time.
+pub trait Solver: Send {
+    /// A short human-readable name.
+    fn name(&self) -> String;
+    /// The parameters this instance solves.
+    fn params(&self) -> Params;
+    /// Finds the solutions of `input` (the 140-byte header prefix with nonce).
+    ///
+    /// # Errors
+    /// When the backend fails; finding no solution is not an error.
+    fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError>;
+}

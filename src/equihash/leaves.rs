@@ -29,8 +29,9 @@ const TWIST_MASK: u64 = !(0x07 << 56);
 /// aligned group of 16 counters, then `AND 0xF8` on bytes 15, 31, 47 and 63.
 pub fn twist_group(group: &mut DigestGroup) {
     for j in 1..group.len() {
-        for w in 0..8 {
-            group[j][w] = add_u32x2(group[j][w], group[j - 1][w]);
+        let prev = group[j - 1];
+        for (w, p) in group[j].iter_mut().zip(prev) {
+            *w = add_u32x2(*w, p);
         }
     }
     for d in group.iter_mut() {
@@ -42,6 +43,7 @@ pub fn twist_group(group: &mut DigestGroup) {
 
 /// The leaf digests for the aligned group of 16 counters starting at `base` (a multiple of 16):
 /// twisted when `params.twist()`, plain otherwise.
+#[inline(never)]
 pub fn digest_group(params: &Params, input: &HashInput, base: u32) -> DigestGroup {
     debug_assert_eq!(base % TWIST_GROUP, 0);
     let mut group = [[0u64; 8]; TWIST_GROUP as usize];

@@ -82,7 +82,7 @@ impl Params {
         if !(1..=15).contains(&k) {
             return unsupported("k must be between 1 and 15");
         }
-        if n % (k + 1) != 0 {
+        if !n.is_multiple_of(k + 1) {
             return Err(ParamsError::NotDivisible { n, k });
         }
         if !(8..=512).contains(&n) {
@@ -98,7 +98,7 @@ impl Params {
             personalization,
             twist,
         };
-        if twist && p.digest_len() % 4 != 0 {
+        if twist && !p.digest_len().is_multiple_of(4) {
             return unsupported("the twist needs a digest length that is a multiple of 4");
         }
         Ok(p)
