@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench headers`. The README turns the medians into a projection of the
 //! time to verify mainnet's history.
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented fn
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -50,7 +50,7 @@ pub fn read_input(input: &str) -> Result<Vec<u8>, String> {
 
 fn is_hex(s: &str) -> bool {
     let t = s.trim();
-    !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit())
+    !t.is_empty() && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The outcome of one check.

@@ -769,7 +769,7 @@ mod tests {
     fn mainnet_fade_windows_follow_the_spec_table() {
         let p = NetworkParams::mainnet();
         let at = |h| p.equihash_params_at(Height(h));
-        use equihash::Params as E;
+        use crate::equihash::Params as E;
         assert_eq!(at(125_099), vec![E::EH200_9]);
         assert_eq!(at(125_100), vec![E::EH144_5, E::EH200_9]);
         assert_eq!(at(125_110), vec![E::EH144_5, E::EH200_9]);
