@@ -1,5 +1,132 @@
-//! CLI.
-/// Entry point.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line: clap arguments, validated into a configuration before anything runs, and
+//! one module per subcommand. Exit codes: 0 success, 1 a rule was broken (named on stderr or
+//! stdout), 2 unusable input or settings.
+
+pub mod bench;
+pub mod block_cmd;
+pub mod golden;
+pub mod header_cmd;
+pub mod solve;
+pub mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::equihash::{self, Params};
+
+/// fluxminer: ZelHash (Equihash 125,4) miner and validating Flux light client.
+#[derive(Debug, Parser)]
+#[command(name = "fluxminer", version, about, arg_required_else_help = true)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Solve one Equihash input on the CPU and print every solution as hex.
+    Solve(solve::SolveArgs),
+    /// Verify serialized PoW headers: Equihash solution and hash ≤ target(nBits).
+    Verify(verify::VerifyArgs),
+    /// Measure the solver: runs a golden check first, then nonces/s and Sol/s.
+    Bench(bench::BenchArgs),
+    /// Decode Flux headers and run every check that needs no chain.
+    Header(header_cmd::HeaderArgs),
+    /// Check a full block: header, Merkle root, and the reward split.
+    Block(block_cmd::BlockArgs),
+}
+
+/// Runs the binary: parse, dispatch, map errors to exit code 2.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Solve(a) => solve::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Header(a) => header_cmd::run(a),
+        Command::Block(a) => block_cmd::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `--params N,K` and `--pers`: the Equihash parameter set to use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ParamsArgs {
+    /// Equihash parameters as N,K. 125,4 is ZelHash (ZelProof with the twist), 144,5 uses
+    /// ZelProof, everything else ZcashPoW.
+    #[arg(long = "params", value_name = "N,K", default_value = "125,4", value_parser = parse_nk)]
+    pub nk: (u32, u32),
+    /// Override the 8-byte BLAKE2b personalization (e.g. ZcashPoW).
+    #[arg(long, value_name = "8 ASCII BYTES")]
+    pub pers: Option<String>,
+}
+
+impl ParamsArgs {
+    /// The validated parameter set.
+    pub fn params(&self) -> anyhow::Result<Params> {
+        let (n, k) = self.nk;
+        let mut p = Params::for_nk(n, k)?;
+        if let Some(pers) = &self.pers {
+            let bytes: [u8; 8] = pers.as_bytes().try_into().map_err(|_| {
+                anyhow::anyhow!("--pers must be exactly 8 bytes, got {:?} ({} bytes)", pers, pers.len())
+            })?;
+            p = p.with_personalization(bytes);
+        }
+        Ok(p)
+    }
+}
+
+fn parse_nk(s: &str) -> Result<(u32, u32), String> {
+    let (n, k) = s.split_once(',').ok_or_else(|| format!("expected N,K (like 125,4), got {s:?}"))?;
+    let n = n.trim().parse().map_err(|_| format!("N must be a number, got {n:?}"))?;
+    let k = k.trim().parse().map_err(|_| format!("K must be a number, got {k:?}"))?;
+    equihash::Params::for_nk(n, k).map_err(|e| e.to_string())?;
+    Ok((n, k))
+}
+
+/// `--threads T`: worker threads, defaulting to every core.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ThreadsArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 't', value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+impl ThreadsArgs {
+    /// The thread count to use.
+    pub fn get(&self) -> usize {
+        self.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn params_parse_and_validate() {
+        assert_eq!(parse_nk("125,4"), Ok((125, 4)));
+        assert_eq!(parse_nk(" 200 , 9 "), Ok((200, 9)));
+        assert!(parse_nk("125").is_err());
+        assert!(parse_nk("125,3").unwrap_err().contains("multiple"));
+        let a = ParamsArgs { nk: (48, 5), pers: Some("ZelProof".into()) };
+        assert_eq!(a.params().unwrap().personalization(), *b"ZelProof");
+        let bad = ParamsArgs { nk: (48, 5), pers: Some("short".into()) };
+        assert!(bad.params().is_err());
+    }
 }

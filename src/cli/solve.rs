@@ -1,0 +1,50 @@
+//! `fluxminer solve <INPUT>`: every solution of one Equihash input, as hex, in canonical order.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use super::header_cmd::read_input;
+use super::{ParamsArgs, ThreadsArgs};
+use crate::backend::Solver;
+use crate::backend::cpu::CpuSolver;
+use crate::equihash::{INPUT_LEN, minimal_from_indices};
+
+/// Arguments of `fluxminer solve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SolveArgs {
+    /// The 140-byte Equihash input (header fields and nonce) as hex, or a full serialized header
+    /// (its first 140 bytes are used), or a file holding either.
+    pub input: String,
+    #[command(flatten)]
+    params: ParamsArgs,
+    #[command(flatten)]
+    threads: ThreadsArgs,
+}
+
+/// Prints each solution (minimal encoding, no length prefix) on its own line.
+pub fn run(args: &SolveArgs) -> anyhow::Result<ExitCode> {
+    let params = args.params.params()?;
+    let bytes = read_input(&args.input).map_err(anyhow::Error::msg)?;
+    if bytes.len() < INPUT_LEN {
+        bail!(
+            "input is {} bytes; expected the {INPUT_LEN}-byte Equihash input or a full header",
+            bytes.len()
+        );
+    }
+    let input = &bytes[..INPUT_LEN];
+    let mut solver = CpuSolver::new(params, args.threads.get()).context("cannot set up the CPU solver")?;
+    let start = Instant::now();
+    let report = solver.solve(input)?;
+    for s in &report.solutions {
+        println!("{}", hex::encode(minimal_from_indices(&params, s)));
+    }
+    eprintln!(
+        "{} solution(s) for equihash {params} in {:.2} s on {} thread(s)",
+        report.solutions.len(),
+        start.elapsed().as_secs_f64(),
+        args.threads.get()
+    );
+    Ok(ExitCode::SUCCESS)
+}
