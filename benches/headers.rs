@@ -4,23 +4,23 @@
 //!
 //! Run: `cargo bench --bench headers`.
 //!
-//! Measured on the 2-core dev machine (one core, while the other engineer's benchmarks shared the
-//! machine), branch `consensus` at commit 1fe123e, medians:
+//! Measured on the 2-core dev machine (one core, while the other engineer's benchmarks may have
+//! shared the machine), branch `consensus` after merging main c6a9644 (its AVX2 BLAKE2b), medians:
 //!
 //! | bench | median | headers/s |
 //! |---|---|---|
-//! | context_free/200_9_block_100000 | 113.59 µs | 8,800 |
-//! | context_free/144_5_synthetic (hash check off) | 7.88 µs | 127,000 |
-//! | context_free/125_4_block_400000 | 32.22 µs | 31,000 |
-//! | context_free/pon | 0.404 µs | 2,480,000 |
-//! | contextual/lwma3_retarget_and_mtp | 2.26 µs | 442,000 |
-//! | contextual/pon_full_validate | 0.498 µs | 2,010,000 |
+//! | context_free/200_9_block_100000 | 106.41 µs | 9,400 |
+//! | context_free/144_5_synthetic (hash check off) | 7.80 µs | 128,000 |
+//! | context_free/125_4_block_400000 | 12.02 µs | 83,200 |
+//! | context_free/pon | 0.390 µs | 2,560,000 |
+//! | contextual/lwma3_retarget_and_mtp | 2.26 µs | 443,000 |
+//! | contextual/pon_full_validate | 0.479 µs | 2,090,000 |
 //!
 //! Projection for mainnet history (PoW: context-free + 2.26 µs contextual per header):
-//! 125,100 × 115.9 µs (200,9) = 14.5 s; 247,400 × 10.1 µs (144,5) = 2.5 s;
-//! 1,647,500 × 34.5 µs (125,4) = 56.8 s; PoN ≈ 0.5 s per million headers.
-//! Total ≈ 74 s on one core; the context-free part (≈ 70 s) is independent per header, so a
-//! sync layer that spreads it over 2 cores gets ≈ 39 s.
+//! 125,100 × 108.7 µs (200,9) = 13.6 s; 247,400 × 10.1 µs (144,5) = 2.5 s;
+//! 1,647,500 × 14.3 µs (125,4) = 23.5 s; PoN ≈ 0.5 s per million headers.
+//! Total ≈ 40 s on one core (goal: ≤ 60 s). The context-free part is independent per header, so
+//! a sync layer spreading it over 2 cores would get ≈ 22 s.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented fn
 
