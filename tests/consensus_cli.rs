@@ -1,14 +1,8 @@
-//! The `header` and `block` subcommands, called directly (main wires them into the CLI enum).
+//! The `header` and `block` subcommands, called directly.
 
 mod consensus_support;
 
-use fluxminer::consensus;
-
-#[path = "../src/cli/header_cmd.rs"]
-mod header_cmd;
-
-#[path = "../src/cli/block_cmd.rs"]
-mod block_cmd;
+use fluxminer::cli::{block_cmd, header_cmd};
 
 use std::process::ExitCode;
 

@@ -35,7 +35,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let threads = args.threads.get();
     let mut solver = CpuSolver::with_bucket_bits(params, threads, args.bucket_bits)
         .context("cannot set up the CPU solver")?;
-    println!("fluxminer bench: equihash {params}, CPU solver, {threads} thread(s), {}", cpu_model());
+    println!(
+        "fluxminer bench: equihash {params}, CPU solver, {threads} thread(s), {}",
+        cpu_model()
+    );
     let l = solver.layout();
     println!(
         "layout: 2^{} buckets, {} word(s) per record, {} dropped bits, {:.0} MiB of heaps",
@@ -66,7 +69,11 @@ fn golden_check(solver: &mut CpuSolver, params: &Params) -> anyhow::Result<Optio
     let report = solver.solve(&g.input)?;
     match golden::check(&g, params, &report.solutions) {
         Ok(()) => {
-            println!("golden check: {} — ok ({:.2} s, first solve)", g.name, start.elapsed().as_secs_f64());
+            println!(
+                "golden check: {} — ok ({:.2} s, first solve)",
+                g.name,
+                start.elapsed().as_secs_f64()
+            );
             Ok(Some(g.input))
         }
         Err(e) => {
@@ -83,11 +90,18 @@ struct Run {
     report: SolveReport,
 }
 
-fn timed_runs(solver: &mut CpuSolver, params: &Params, base: &[u8], nonces: u32) -> anyhow::Result<Vec<Run>> {
+fn timed_runs(
+    solver: &mut CpuSolver,
+    params: &Params,
+    base: &[u8],
+    nonces: u32,
+) -> anyhow::Result<Vec<Run>> {
     let bar = ProgressBar::new(u64::from(nonces));
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} nonces, {elapsed} elapsed, eta {eta} {msg}")
-            .expect("static template"),
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} nonces, {elapsed} elapsed, eta {eta} {msg}",
+        )
+        .expect("static template"),
     );
     let mut runs = Vec::with_capacity(nonces as usize);
     let mut found = 0usize;
@@ -98,7 +112,8 @@ fn timed_runs(solver: &mut CpuSolver, params: &Params, base: &[u8], nonces: u32)
         let wall = start.elapsed();
         for s in &report.solutions {
             let bytes = equihash::minimal_from_indices(params, s);
-            equihash::is_valid_solution(params, &input, &bytes).context("the solver returned an invalid solution")?;
+            equihash::is_valid_solution(params, &input, &bytes)
+                .context("the solver returned an invalid solution")?;
         }
         found += report.solutions.len();
         bar.set_message(format!("{found} solutions"));
@@ -128,8 +143,15 @@ fn report(params: &Params, threads: usize, runs: &[Run]) {
     let n = runs.len() as f64;
     let secs = total.as_secs_f64();
     println!("nonces:              {} in {:.2} s", runs.len(), secs);
-    println!("nonces/s:            {:.4} (median {:.3} s per nonce)", n / secs, median(runs.iter().map(|r| r.wall).collect()).as_secs_f64());
-    println!("Sol/s:               {:.4} ({solutions} distinct valid solutions)", solutions as f64 / secs);
+    println!(
+        "nonces/s:            {:.4} (median {:.3} s per nonce)",
+        n / secs,
+        median(runs.iter().map(|r| r.wall).collect()).as_secs_f64()
+    );
+    println!(
+        "Sol/s:               {:.4} ({solutions} distinct valid solutions)",
+        solutions as f64 / secs
+    );
     println!("solutions per nonce: {:.3}", solutions as f64 / n);
     let generate = median(runs.iter().map(|r| r.report.stats.generate).collect());
     let hashing = hashing_estimate(params, threads);
@@ -140,9 +162,16 @@ fn report(params: &Params, threads: usize, runs: &[Run]) {
         round_medians(runs),
         median(runs.iter().map(|r| r.report.stats.recover).collect()).as_secs_f64()
     );
-    let lost: u64 = runs.iter().map(|r| r.report.stats.lane_totals.overflowed).sum();
+    let lost: u64 = runs
+        .iter()
+        .map(|r| r.report.stats.lane_totals.overflowed)
+        .sum();
     let cand: u64 = runs.iter().map(|r| r.report.stats.candidates).sum();
-    println!("per nonce:           {:.0} candidates, {:.1} records lost to full buckets", cand as f64 / n, lost as f64 / n);
+    println!(
+        "per nonce:           {:.0} candidates, {:.1} records lost to full buckets",
+        cand as f64 / n,
+        lost as f64 / n
+    );
     match peak_rss_mib() {
         Some(m) => println!("peak memory:         {m:.0} MiB resident"),
         None => println!("peak memory:         unknown (no /proc/self/status)"),
@@ -152,7 +181,12 @@ fn report(params: &Params, threads: usize, runs: &[Run]) {
 fn round_medians(runs: &[Run]) -> String {
     let rounds = runs.first().map_or(0, |r| r.report.stats.rounds.len());
     let parts: Vec<String> = (0..rounds)
-        .map(|i| format!("{:.3}", median(runs.iter().map(|r| r.report.stats.rounds[i]).collect()).as_secs_f64()))
+        .map(|i| {
+            format!(
+                "{:.3}",
+                median(runs.iter().map(|r| r.report.stats.rounds[i]).collect()).as_secs_f64()
+            )
+        })
         .collect();
     format!("[{}] s", parts.join(", "))
 }
@@ -182,6 +216,11 @@ fn peak_rss_mib() -> Option<f64> {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -34,14 +34,32 @@ pub fn for_params(params: &Params) -> anyhow::Result<Option<Golden>> {
             &["solution_hex", "alternative_valid_solution_hex"],
             true,
         ),
-        p if p == Params::EH200_9 => ("mainnet genesis (200,9)", GENESIS_MAINNET, &["solution_hex"], false),
-        p if p == Params::EH48_5 => ("regtest genesis (48,5)", GENESIS_REGTEST, &["solution_hex"], false),
-        p if p == Params::EH144_5 => ("synthetic 144,5 vector (fluxd's own solver)", SYNTHETIC_144_5, &[], false),
+        p if p == Params::EH200_9 => (
+            "mainnet genesis (200,9)",
+            GENESIS_MAINNET,
+            &["solution_hex"],
+            false,
+        ),
+        p if p == Params::EH48_5 => (
+            "regtest genesis (48,5)",
+            GENESIS_REGTEST,
+            &["solution_hex"],
+            false,
+        ),
+        p if p == Params::EH144_5 => (
+            "synthetic 144,5 vector (fluxd's own solver)",
+            SYNTHETIC_144_5,
+            &[],
+            false,
+        ),
         _ => return Ok(None),
     };
     let v: Value = serde_json::from_str(text).context("embedded vector is JSON")?;
     let input = hex_field(&v, "equihash_input_140_hex")?;
-    let mut solutions: Vec<Vec<u8>> = keys.iter().map(|k| hex_field(&v, k)).collect::<Result<_, _>>()?;
+    let mut solutions: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|k| hex_field(&v, k))
+        .collect::<Result<_, _>>()?;
     if let Some(list) = v["solutions"].as_array() {
         for s in list {
             solutions.push(hex_field(s, "solution_hex")?);
@@ -49,13 +67,23 @@ pub fn for_params(params: &Params) -> anyhow::Result<Option<Golden>> {
     }
     let must_find = solutions
         .iter()
-        .map(|s| equihash::indices_from_minimal(params, s).ok_or_else(|| anyhow!("{name}: solution length")))
+        .map(|s| {
+            equihash::indices_from_minimal(params, s)
+                .ok_or_else(|| anyhow!("{name}: solution length"))
+        })
         .collect::<anyhow::Result<_>>()?;
-    Ok(Some(Golden { name, input, must_find, exact }))
+    Ok(Some(Golden {
+        name,
+        input,
+        must_find,
+        exact,
+    }))
 }
 
 fn hex_field(v: &Value, key: &str) -> anyhow::Result<Vec<u8>> {
-    let s = v[key].as_str().ok_or_else(|| anyhow!("embedded vector lacks {key}"))?;
+    let s = v[key]
+        .as_str()
+        .ok_or_else(|| anyhow!("embedded vector lacks {key}"))?;
     Ok(hex::decode(s)?)
 }
 
@@ -64,15 +92,25 @@ fn hex_field(v: &Value, key: &str) -> anyhow::Result<Vec<u8>> {
 pub fn check(g: &Golden, params: &Params, found: &[Vec<u32>]) -> anyhow::Result<()> {
     for s in found {
         let bytes = equihash::minimal_from_indices(params, s);
-        equihash::is_valid_solution(params, &g.input, &bytes).context("solver returned an invalid solution")?;
+        equihash::is_valid_solution(params, &g.input, &bytes)
+            .context("solver returned an invalid solution")?;
     }
     for want in &g.must_find {
         if !found.contains(want) {
-            return Err(anyhow!("{}: a known solution was not found ({} found)", g.name, found.len()));
+            return Err(anyhow!(
+                "{}: a known solution was not found ({} found)",
+                g.name,
+                found.len()
+            ));
         }
     }
     if g.exact && found.len() != g.must_find.len() {
-        return Err(anyhow!("{}: found {} solutions, expected exactly {}", g.name, found.len(), g.must_find.len()));
+        return Err(anyhow!(
+            "{}: found {} solutions, expected exactly {}",
+            g.name,
+            found.len(),
+            g.must_find.len()
+        ));
     }
     Ok(())
 }
@@ -85,7 +123,14 @@ mod tests {
     fn golden_cases_load() {
         let z = for_params(&Params::ZELHASH).unwrap().unwrap();
         assert_eq!((z.input.len(), z.must_find.len(), z.exact), (140, 2, true));
-        assert_eq!(for_params(&Params::EH144_5).unwrap().unwrap().must_find.len(), 3);
+        assert_eq!(
+            for_params(&Params::EH144_5)
+                .unwrap()
+                .unwrap()
+                .must_find
+                .len(),
+            3
+        );
         assert!(for_params(&Params::EH96_5).unwrap().is_none());
     }
 

@@ -77,7 +77,11 @@ impl ParamsArgs {
         let mut p = Params::for_nk(n, k)?;
         if let Some(pers) = &self.pers {
             let bytes: [u8; 8] = pers.as_bytes().try_into().map_err(|_| {
-                anyhow::anyhow!("--pers must be exactly 8 bytes, got {:?} ({} bytes)", pers, pers.len())
+                anyhow::anyhow!(
+                    "--pers must be exactly 8 bytes, got {:?} ({} bytes)",
+                    pers,
+                    pers.len()
+                )
             })?;
             p = p.with_personalization(bytes);
         }
@@ -86,9 +90,17 @@ impl ParamsArgs {
 }
 
 fn parse_nk(s: &str) -> Result<(u32, u32), String> {
-    let (n, k) = s.split_once(',').ok_or_else(|| format!("expected N,K (like 125,4), got {s:?}"))?;
-    let n = n.trim().parse().map_err(|_| format!("N must be a number, got {n:?}"))?;
-    let k = k.trim().parse().map_err(|_| format!("K must be a number, got {k:?}"))?;
+    let (n, k) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected N,K (like 125,4), got {s:?}"))?;
+    let n = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("N must be a number, got {n:?}"))?;
+    let k = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("K must be a number, got {k:?}"))?;
     equihash::Params::for_nk(n, k).map_err(|e| e.to_string())?;
     Ok((n, k))
 }
@@ -104,7 +116,10 @@ pub struct ThreadsArgs {
 impl ThreadsArgs {
     /// The thread count to use.
     pub fn get(&self) -> usize {
-        self.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from)
+        self.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        )
     }
 }
 
@@ -124,9 +139,15 @@ mod tests {
         assert_eq!(parse_nk(" 200 , 9 "), Ok((200, 9)));
         assert!(parse_nk("125").is_err());
         assert!(parse_nk("125,3").unwrap_err().contains("multiple"));
-        let a = ParamsArgs { nk: (48, 5), pers: Some("ZelProof".into()) };
+        let a = ParamsArgs {
+            nk: (48, 5),
+            pers: Some("ZelProof".into()),
+        };
         assert_eq!(a.params().unwrap().personalization(), *b"ZelProof");
-        let bad = ParamsArgs { nk: (48, 5), pers: Some("short".into()) };
+        let bad = ParamsArgs {
+            nk: (48, 5),
+            pers: Some("short".into()),
+        };
         assert!(bad.params().is_err());
     }
 }

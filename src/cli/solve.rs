@@ -34,7 +34,8 @@ pub fn run(args: &SolveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let input = &bytes[..INPUT_LEN];
-    let mut solver = CpuSolver::new(params, args.threads.get()).context("cannot set up the CPU solver")?;
+    let mut solver =
+        CpuSolver::new(params, args.threads.get()).context("cannot set up the CPU solver")?;
     let start = Instant::now();
     let report = solver.solve(input)?;
     for s in &report.solutions {

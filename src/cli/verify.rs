@@ -51,7 +51,9 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let mut worst = 0u8;
     for (name, hex_text) in &lines {
         match verify_hex(hex_text) {
-            Verdict::Valid { hash, params } => println!("{hash} {}_{} valid", params.n(), params.k()),
+            Verdict::Valid { hash, params } => {
+                println!("{hash} {}_{} valid", params.n(), params.k())
+            }
             Verdict::Invalid { hash, error } => {
                 println!("{hash} invalid: {}: {error}", error.rule());
                 worst = worst.max(1);
@@ -94,7 +96,9 @@ pub fn verify_hex(text: &str) -> Verdict {
         Err(e) => return Verdict::Unusable(format!("cannot decode the header: {e}")),
     };
     let Proof::Work { solution, .. } = &header.proof else {
-        return Verdict::Unusable("a Proof-of-Node header has no Equihash solution; use `fluxminer header`".into());
+        return Verdict::Unusable(
+            "a Proof-of-Node header has no Equihash solution; use `fluxminer header`".into(),
+        );
     };
     let Some(params) = equihash::Params::from_solution_len(solution.len()) else {
         return Verdict::Unusable(format!(
@@ -105,16 +109,30 @@ pub fn verify_hex(text: &str) -> Verdict {
     let hash = header.block_hash();
     let result = check_pow(&header, &params, solution);
     match result {
-        Ok(()) => Verdict::Valid { hash: hash.to_display_hex(), params },
-        Err(error) => Verdict::Invalid { hash: hash.to_display_hex(), error },
+        Ok(()) => Verdict::Valid {
+            hash: hash.to_display_hex(),
+            params,
+        },
+        Err(error) => Verdict::Invalid {
+            hash: hash.to_display_hex(),
+            error,
+        },
     }
 }
 
 /// Equihash first, then the target, in fluxd's `CheckBlockHeader` order.
-fn check_pow(header: &Header, params: &equihash::Params, solution: &[u8]) -> Result<(), HeaderError> {
-    let input: [u8; INPUT_LEN] = header.equihash_input().expect("PoW headers have an Equihash input");
+fn check_pow(
+    header: &Header,
+    params: &equihash::Params,
+    solution: &[u8],
+) -> Result<(), HeaderError> {
+    let input: [u8; INPUT_LEN] = header
+        .equihash_input()
+        .expect("PoW headers have an Equihash input");
     check::equihash_solution_is_valid(params, &input, solution)?;
     let bits = header.bits;
-    let target = bits.to_target().map_err(|reason| HeaderError::BadBits { bits, reason })?;
+    let target = bits
+        .to_target()
+        .map_err(|reason| HeaderError::BadBits { bits, reason })?;
     check::check_pow_hash(&header.block_hash(), target)
 }

@@ -52,7 +52,12 @@ impl Arena {
         // `bytes` after it stay inside the mapping.
         let start = unsafe { map.cast::<u8>().add(offset) };
         advise_huge_pages(start, bytes);
-        Some(Arena { map, map_len, words: start.cast(), len })
+        Some(Arena {
+            map,
+            map_len,
+            words: start.cast(),
+            len,
+        })
     }
 
     /// The words.

@@ -177,10 +177,10 @@ mod tests {
         let hi = HashInput::new(&p, &input);
         let mid = hi.lanes.expect("140-byte inputs have a midstate");
         assert!(mid.sparse);
-        let mut paths: Vec<(&str, fn(&LaneMidstate, u32) -> [[u64; 8]; LANES])> =
-            vec![("portable", |m, g| {
-                super::super::final_lanes_sparse::<LANES>(m, g)
-            })];
+        type Path = fn(&LaneMidstate, u32) -> [[u64; 8]; LANES];
+        let mut paths: Vec<(&str, Path)> = vec![("portable", |m, g| {
+            super::super::final_lanes_sparse::<LANES>(m, g)
+        })];
         if std::is_x86_feature_detected!("avx2") {
             paths.push(("avx2", final8_avx2));
         }
