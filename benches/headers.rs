@@ -39,10 +39,7 @@ use fluxminer::consensus::{
 use serde_json::Value;
 
 fn vector(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/vectors/consensus/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

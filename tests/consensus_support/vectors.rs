@@ -1,14 +1,11 @@
-//! Loading the real-data vectors in `tests/vectors/consensus/` (copied unchanged from
+//! Loading the real-data vectors in `tests/vectors/` (copied unchanged from
 //! `shared/`; see the README there).
 
 use serde_json::Value;
 
 /// Reads and parses one vector file.
 pub fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/vectors/consensus/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every check CI runs: formatting, clippy with warnings
+# as errors, the layering rule, and the whole test suite (optimized: see [profile.test]).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "missing: $1 ($2)" >&2; exit 2; }; }
+need cargo "install Rust (rustup) first"
+cargo fmt --version >/dev/null 2>&1 || { echo "missing: rustfmt (rustup component add rustfmt)" >&2; exit 2; }
+cargo clippy --version >/dev/null 2>&1 || { echo "missing: clippy (rustup component add clippy)" >&2; exit 2; }
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== layering"
+scripts/check-layering.sh
+echo "== cargo test"
+cargo test --locked --all-targets
+cargo test --locked --doc
