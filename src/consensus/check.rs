@@ -139,9 +139,7 @@ pub fn equihash_solution_is_valid(
     input: &[u8; 140],
     solution: &[u8],
 ) -> Result<(), HeaderError> {
-    equihash::is_valid_solution(eh, input, solution).map_err(|e| HeaderError::InvalidSolution {
-        reason: e.to_string(),
-    })
+    equihash::is_valid_solution(eh, input, solution).map_err(HeaderError::from)
 }
 
 /// What the context-free checks established.

@@ -77,11 +77,12 @@ pub enum HeaderError {
         /// The block's height.
         height: Height,
     },
-    /// The Equihash solution is invalid (`invalid-solution`).
-    #[error("invalid equihash solution: {reason}")]
+    /// The Equihash solution is invalid (`invalid-solution`); `source` names the rule.
+    #[error("{source}")]
     InvalidSolution {
-        /// The verifier's message.
-        reason: String,
+        /// The verifier's error (its `kind()` is the rule).
+        #[from]
+        source: crate::equihash::Error,
     },
     /// The PoN eligibility hash is above the target (`high-hash` for PoN).
     #[error("pon eligibility hash {pon_hash} is above the target {target}")]

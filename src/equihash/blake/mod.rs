@@ -9,6 +9,51 @@
 
 use super::params::Params;
 
+/// Expands the 12 BLAKE2b rounds over vectors, given the vector operations.
+///
+/// `$m` maps a message word number to its vector; the compiler folds the constant zero words.
+macro_rules! blake_rounds {
+    ($v:ident, $m:ident, $add:ident, $xor:ident, $r32:ident, $r24:ident, $r16:ident, $r63:ident) => {{
+        macro_rules! g {
+            ($a:expr, $b:expr, $c:expr, $d:expr, $x:expr, $y:expr) => {
+                $v[$a] = $add($add($v[$a], $v[$b]), $m($x));
+                $v[$d] = $r32($xor($v[$d], $v[$a]));
+                $v[$c] = $add($v[$c], $v[$d]);
+                $v[$b] = $r24($xor($v[$b], $v[$c]));
+                $v[$a] = $add($add($v[$a], $v[$b]), $m($y));
+                $v[$d] = $r16($xor($v[$d], $v[$a]));
+                $v[$c] = $add($v[$c], $v[$d]);
+                $v[$b] = $r63($xor($v[$b], $v[$c]));
+            };
+        }
+        macro_rules! round {
+            ($r:expr) => {
+                let s = &SIGMA[$r];
+                g!(0, 4, 8, 12, s[0], s[1]);
+                g!(1, 5, 9, 13, s[2], s[3]);
+                g!(2, 6, 10, 14, s[4], s[5]);
+                g!(3, 7, 11, 15, s[6], s[7]);
+                g!(0, 5, 10, 15, s[8], s[9]);
+                g!(1, 6, 11, 12, s[10], s[11]);
+                g!(2, 7, 8, 13, s[12], s[13]);
+                g!(3, 4, 9, 14, s[14], s[15]);
+            };
+        }
+        round!(0);
+        round!(1);
+        round!(2);
+        round!(3);
+        round!(4);
+        round!(5);
+        round!(6);
+        round!(7);
+        round!(8);
+        round!(9);
+        round!(10);
+        round!(11);
+    }};
+}
+
 /// BLAKE2b initialization vector.
 pub(crate) const IV: [u64; 8] = [
     0x6a09e667f3bcc908,
@@ -262,31 +307,15 @@ fn compress<const L: usize>(
     if last {
         xor_splat(&mut v[14], u64::MAX);
     }
-    macro_rules! round {
-        ($r:expr) => {
-            let s = &SIGMA[$r];
-            g(&mut v, 0, 4, 8, 12, &m[s[0]], &m[s[1]]);
-            g(&mut v, 1, 5, 9, 13, &m[s[2]], &m[s[3]]);
-            g(&mut v, 2, 6, 10, 14, &m[s[4]], &m[s[5]]);
-            g(&mut v, 3, 7, 11, 15, &m[s[6]], &m[s[7]]);
-            g(&mut v, 0, 5, 10, 15, &m[s[8]], &m[s[9]]);
-            g(&mut v, 1, 6, 11, 12, &m[s[10]], &m[s[11]]);
-            g(&mut v, 2, 7, 8, 13, &m[s[12]], &m[s[13]]);
-            g(&mut v, 3, 4, 9, 14, &m[s[14]], &m[s[15]]);
-        };
-    }
-    round!(0);
-    round!(1);
-    round!(2);
-    round!(3);
-    round!(4);
-    round!(5);
-    round!(6);
-    round!(7);
-    round!(8);
-    round!(9);
-    round!(10);
-    round!(11);
+    let add =
+        |a: [u64; L], b: [u64; L]| -> [u64; L] { std::array::from_fn(|l| a[l].wrapping_add(b[l])) };
+    let xor = |a: [u64; L], b: [u64; L]| -> [u64; L] { std::array::from_fn(|l| a[l] ^ b[l]) };
+    let r32 = |a: [u64; L]| a.map(|x| x.rotate_right(32));
+    let r24 = |a: [u64; L]| a.map(|x| x.rotate_right(24));
+    let r16 = |a: [u64; L]| a.map(|x| x.rotate_right(16));
+    let r63 = |a: [u64; L]| a.map(|x| x.rotate_right(63));
+    let msg = |i: usize| m[i];
+    blake_rounds!(v, msg, add, xor, r32, r24, r16, r63);
     std::array::from_fn(|i| std::array::from_fn(|l| h[i][l] ^ v[i][l] ^ v[i + 8][l]))
 }
 
@@ -294,30 +323,6 @@ fn compress<const L: usize>(
 fn xor_splat<const L: usize>(x: &mut [u64; L], c: u64) {
     for e in x.iter_mut() {
         *e ^= c;
-    }
-}
-
-/// The BLAKE2b mixing function on `L` lanes.
-#[inline(always)]
-#[allow(clippy::many_single_char_names)]
-fn g<const L: usize>(
-    v: &mut [[u64; L]; 16],
-    a: usize,
-    b: usize,
-    c: usize,
-    d: usize,
-    x: &[u64; L],
-    y: &[u64; L],
-) {
-    for l in 0..L {
-        v[a][l] = v[a][l].wrapping_add(v[b][l]).wrapping_add(x[l]);
-        v[d][l] = (v[d][l] ^ v[a][l]).rotate_right(32);
-        v[c][l] = v[c][l].wrapping_add(v[d][l]);
-        v[b][l] = (v[b][l] ^ v[c][l]).rotate_right(24);
-        v[a][l] = v[a][l].wrapping_add(v[b][l]).wrapping_add(y[l]);
-        v[d][l] = (v[d][l] ^ v[a][l]).rotate_right(16);
-        v[c][l] = v[c][l].wrapping_add(v[d][l]);
-        v[b][l] = (v[b][l] ^ v[c][l]).rotate_right(63);
     }
 }
 

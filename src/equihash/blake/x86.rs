@@ -8,51 +8,6 @@ use std::arch::x86_64::*;
 
 use super::{IV, LANES, LaneMidstate, SIGMA, final_lanes};
 
-/// Expands the 12 BLAKE2b rounds over vectors, given the vector operations.
-///
-/// `$m` maps a message word number to its vector; the compiler folds the constant zero words.
-macro_rules! blake_rounds {
-    ($v:ident, $m:ident, $add:ident, $xor:ident, $r32:ident, $r24:ident, $r16:ident, $r63:ident) => {{
-        macro_rules! g {
-            ($a:expr, $b:expr, $c:expr, $d:expr, $x:expr, $y:expr) => {
-                $v[$a] = $add($add($v[$a], $v[$b]), $m($x));
-                $v[$d] = $r32($xor($v[$d], $v[$a]));
-                $v[$c] = $add($v[$c], $v[$d]);
-                $v[$b] = $r24($xor($v[$b], $v[$c]));
-                $v[$a] = $add($add($v[$a], $v[$b]), $m($y));
-                $v[$d] = $r16($xor($v[$d], $v[$a]));
-                $v[$c] = $add($v[$c], $v[$d]);
-                $v[$b] = $r63($xor($v[$b], $v[$c]));
-            };
-        }
-        macro_rules! round {
-            ($r:expr) => {
-                let s = &SIGMA[$r];
-                g!(0, 4, 8, 12, s[0], s[1]);
-                g!(1, 5, 9, 13, s[2], s[3]);
-                g!(2, 6, 10, 14, s[4], s[5]);
-                g!(3, 7, 11, 15, s[6], s[7]);
-                g!(0, 5, 10, 15, s[8], s[9]);
-                g!(1, 6, 11, 12, s[10], s[11]);
-                g!(2, 7, 8, 13, s[12], s[13]);
-                g!(3, 4, 9, 14, s[14], s[15]);
-            };
-        }
-        round!(0);
-        round!(1);
-        round!(2);
-        round!(3);
-        round!(4);
-        round!(5);
-        round!(6);
-        round!(7);
-        round!(8);
-        round!(9);
-        round!(10);
-        round!(11);
-    }};
-}
-
 /// Eight counters through AVX-512F (one counter per 64-bit lane of a zmm register).
 pub(super) fn final8_avx512(mid: &LaneMidstate, g0: u32) -> [[u64; 8]; LANES] {
     // SAFETY: the only caller checked `is_x86_feature_detected!("avx512f")`.

@@ -1,0 +1,164 @@
+//! The binary end to end: `solve`, `verify`, `bench` and help, through their exit codes and
+//! output.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fluxminer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fluxminer"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn vector(name: &str) -> Value {
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("vector")).expect("JSON")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn block_400000() -> String {
+    vector("mainnet_block_400000_zelhash.json")["serialized_header_193_hex"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn no_arguments_prints_help() {
+    let out = fluxminer(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("Usage: fluxminer <COMMAND>"));
+}
+
+#[test]
+fn verify_exit_codes_name_the_rule() {
+    let good = block_400000();
+    let out = fluxminer(&["verify", &good]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "000000390342f0e52443ad79b43e5d85b78bf519667aeb3aa980d76caeda0369 125_4 valid"
+    );
+
+    // Flip one solution bit: invalid, and the rule and round are named.
+    let mut bad = hex::decode(&good).unwrap();
+    bad[150] ^= 0x01;
+    let out = fluxminer(&["verify", &hex::encode(&bad)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("invalid: invalid-solution:"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The alternative solution is valid Equihash but misses nBits.
+    let v = vector("mainnet_block_400000_zelhash.json");
+    let alt = format!(
+        "{}34{}",
+        &good[..280],
+        v["alternative_valid_solution_hex"].as_str().unwrap()
+    );
+    let out = fluxminer(&["verify", &alt]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with(
+        "39ab568907dba09f3a9a2236142ca1d6a5dddd209a92c8999e772fbd3ea0ff59 invalid: high-hash"
+    ));
+
+    for (input, message) in [
+        ("zz", "not a hex header"),
+        (&good[..201], "not a hex header"),
+        (&good[..200], "cannot decode the header"),
+    ] {
+        let out = fluxminer(&["verify", input]);
+        assert_eq!(out.status.code(), Some(2), "{input}");
+        assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn verify_reads_a_file_of_headers() {
+    let mut lines = vec![
+        "# block 400000 and the three genesis blocks".to_string(),
+        block_400000(),
+    ];
+    for net in ["mainnet", "testnet", "regtest"] {
+        lines.push(
+            vector(&format!("genesis_{net}.json"))["serialized_header_hex"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let path = std::env::temp_dir().join(format!("fluxminer-verify-{}.txt", std::process::id()));
+    std::fs::write(&path, lines.join("\n") + "\n\n").unwrap();
+    let out = fluxminer(&["verify", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 4);
+    assert!(
+        stdout.contains(
+            "00052461a5006c2e3b74ce48992a08695607912d5604c3eb8da25749b0900444 200_9 valid"
+        )
+    );
+    assert!(
+        stdout.contains(
+            "01998760a88dc2b5715f69d2f18c1d90e0b604612242d9099eaff3048dd1e0ce 48_5 valid"
+        )
+    );
+}
+
+#[test]
+fn solve_prints_the_regtest_genesis_solution() {
+    let v = vector("genesis_regtest.json");
+    let header = v["serialized_header_hex"].as_str().unwrap();
+    let out = fluxminer(&["solve", header, "--params", "48,5", "--threads", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert!(
+        lines.contains(&v["solution_hex"].as_str().unwrap().to_string()),
+        "{lines:?}"
+    );
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines.len(), sorted.len());
+
+    let out = fluxminer(&["solve", "00ff", "--params", "48,5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("input is 2 bytes"));
+    let out = fluxminer(&["solve", header, "--params", "125,3"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bench_checks_its_golden_answer_then_reports() {
+    let out = fluxminer(&[
+        "bench",
+        "--params",
+        "48,5",
+        "--nonces",
+        "3",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("golden check: regtest genesis (48,5) — ok"),
+        "{stdout}"
+    );
+    for field in [
+        "nonces/s:",
+        "Sol/s:",
+        "solutions per nonce:",
+        "median split:",
+        "peak memory:",
+    ] {
+        assert!(stdout.contains(field), "{field} missing in {stdout}");
+    }
+}
