@@ -23,6 +23,17 @@
 //!    then encoded minimally ([`equihash::minimal_from_indices`]).
 //! 4. The caller checks the block hash of `header ‖ CompactSize(len) ‖ solution` against the
 //!    target it cares about (share or block).
+//!
+//! # Life of a header (light client)
+//!
+//! 1. Bytes become a [`consensus::Header`] (PoW or PoN, chosen by `nVersion`).
+//! 2. [`consensus::check::check_header_context_free`] runs the checks that need no chain,
+//!    cheapest first: version, `nBits` and its limit, hash ≤ target, solution size, Equihash.
+//! 3. With the previous headers (a `ChainView`) and the node's time (a `Clock`),
+//!    [`consensus::validate::validate_header`] adds the required `nBits`, timestamps,
+//!    checkpoints and chain work. Storage and sync plug in behind those two parameters.
+//! 4. A full block adds the Merkle root, the coinbase height and the reward split
+//!    ([`consensus::reward`]).
 
 pub mod backend;
 pub mod cli;

@@ -119,3 +119,71 @@ fn nonzero_root_from_a_real_near_solution() {
     }
     assert_eq!(report.stats.false_sample.len(), 4);
 }
+
+/// An independent, obviously correct Wagner: plain lists, exact duplicate checks at every level,
+/// no buckets, no slots, no dropped bits. Leaves come from the scalar (blake2b_simd) path.
+fn exhaustive_wagner(params: &Params, input: &[u8]) -> Vec<Vec<u32>> {
+    use fluxminer::equihash::blake::HashInput;
+    use fluxminer::equihash::leaves::leaf_bits_scalar;
+    let (n, c) = (params.n(), params.collision_bits());
+    let hash_input = HashInput::new(params, input);
+    // Leaf value as a u128 (n ≤ 128 here), with its index list.
+    let mut level: Vec<(u128, Vec<u32>)> = (0..params.leaf_count() as u32)
+        .map(|i| {
+            let w = leaf_bits_scalar(params, &hash_input, i);
+            let v = ((u128::from(w[0]) << 64) | u128::from(w[1])) >> (128 - n);
+            (v, vec![i])
+        })
+        .collect();
+    for r in 1..=params.k() {
+        let shift = n - r * c;
+        let mut groups: std::collections::HashMap<u128, Vec<usize>> = Default::default();
+        for (i, (v, _)) in level.iter().enumerate() {
+            groups.entry(v >> shift).or_default().push(i);
+        }
+        let mut next = Vec::new();
+        for members in groups.values() {
+            for (x, &a) in members.iter().enumerate() {
+                for &b in &members[x + 1..] {
+                    let (la, lb) = (&level[a].1, &level[b].1);
+                    if la.iter().any(|i| lb.contains(i)) {
+                        continue;
+                    }
+                    let (l, r) = if la[0] < lb[0] { (la, lb) } else { (lb, la) };
+                    let v = (level[a].0 ^ level[b].0) & ((1u128 << shift) - 1);
+                    next.push((v, [l.as_slice(), r.as_slice()].concat()));
+                }
+            }
+        }
+        level = next;
+    }
+    let mut out: Vec<Vec<u32>> = level
+        .into_iter()
+        .filter(|(v, _)| *v == 0)
+        .map(|(_, s)| s)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[test]
+fn finds_exactly_what_an_exhaustive_wagner_finds_at_48_5_on_200_inputs() {
+    let params = Params::EH48_5;
+    let mut solver = CpuSolver::new(params, threads()).unwrap();
+    let (mut ours, mut theirs) = (0, 0);
+    for nonce in 0..200u32 {
+        let mut input = [7u8; 140];
+        input[108..112].copy_from_slice(&nonce.to_le_bytes());
+        let got = solver.solve(&input).unwrap().solutions;
+        let want = exhaustive_wagner(&params, &input);
+        for s in &want {
+            is_valid_solution(&params, &input, &minimal_from_indices(&params, s)).unwrap();
+        }
+        assert_eq!(got, want, "nonce {nonce}");
+        ours += got.len();
+        theirs += want.len();
+    }
+    assert!(theirs > 100, "{theirs}");
+    eprintln!("48,5 over 200 inputs: solver {ours}, exhaustive {theirs}");
+}

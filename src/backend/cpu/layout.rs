@@ -23,7 +23,7 @@ pub const MAX_WORDS: usize = 4;
 pub const MAX_DROPPED_BITS: u32 = 16;
 /// Largest collision table inside a bucket: `2^MAX_REST_BITS` entries.
 const MAX_REST_BITS: u32 = 20;
-/// Heaps smaller than this get twice the expected lane fill, because small parameter sets have
+/// Heaps smaller than this get eight times the expected lane fill, because small parameter sets have
 /// large relative fluctuations and many duplicate records.
 const SMALL_HEAP_SLOTS: f64 = (1 << 22) as f64;
 
@@ -103,7 +103,7 @@ impl Layout {
         }
         let mean = params.leaf_count() as f64 / (buckets * threads) as f64;
         let small = params.leaf_count() as f64 <= SMALL_HEAP_SLOTS;
-        let lane_slots = lane_capacity(mean).max(if small { (2.0 * mean) as usize } else { 0 });
+        let lane_slots = lane_capacity(mean).max(if small { (8.0 * mean) as usize } else { 0 });
         let slot_bits = usize::BITS - (threads * lane_slots - 1).leading_zeros();
         for words in 1..=MAX_WORDS {
             for dropped in 0..=MAX_DROPPED_BITS.min(c - 1) {
