@@ -9,9 +9,10 @@
 //! | [`equihash`] | Equihash parameters, BLAKE2b leaf generation with the ZelHash twist, minimal encoding, the verifier | `blake2b_simd`, core/alloc only |
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
+//! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
-//! The pure modules (`equihash`, `consensus`) do no I/O: no sockets, no clock, no threads of
+//! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
 //! their own, no GPU. Time and storage come in as parameters. `scripts/check-layering.sh`
 //! enforces this with a grep in CI.
 //!
@@ -39,3 +40,4 @@ pub mod backend;
 pub mod cli;
 pub mod consensus;
 pub mod equihash;
+pub mod stratum;
