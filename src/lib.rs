@@ -10,6 +10,8 @@
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
+//! | [`net`] | the only sockets: the miner's stratum driver (TCP/TLS, failover), the pool server | [`stratum`], tokio, rustls |
+//! | [`miner`] | nonce layout, job scheduler over [`backend::Solver`] instances, CPU re-check of every candidate, accounting | [`backend`], [`net`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
@@ -40,4 +42,6 @@ pub mod backend;
 pub mod cli;
 pub mod consensus;
 pub mod equihash;
+pub mod miner;
+pub mod net;
 pub mod stratum;

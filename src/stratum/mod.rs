@@ -9,6 +9,7 @@
 //! | [`difficulty`] | share targets, pool and ccminer difficulty scales |
 //! | [`client`] | the miner's session |
 //! | [`server`] | the pool's session and the byte-exact share check |
+//! | [`templates`] | recorded real headers the test pool serves |
 //! | [`vardiff`] | variable difficulty |
 //! | [`hashrate`] | Sol/s from shares with its error bar |
 //! | [`url`] | `stratum+tcp://` / `stratum+ssl://` URLs |
@@ -18,6 +19,7 @@ pub mod difficulty;
 pub mod hashrate;
 pub mod job;
 pub mod server;
+pub mod templates;
 pub mod url;
 pub mod vardiff;
 pub mod wire;
