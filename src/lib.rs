@@ -9,6 +9,7 @@
 //! | [`equihash`] | Equihash parameters, BLAKE2b leaf generation with the ZelHash twist, minimal encoding, the verifier | `blake2b_simd`, core/alloc only |
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
+//! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): memory plan from the adapter's limits, generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], `wgpu` (feature `wgpu`, default) |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`) do no I/O: no sockets, no clock, no threads of

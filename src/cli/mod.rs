@@ -2,8 +2,10 @@
 //! one module per subcommand. Exit codes: 0 success, 1 a rule was broken (named on stderr or
 //! stdout), 2 unusable input or settings.
 
+pub mod backend_args;
 pub mod bench;
 pub mod block_cmd;
+pub mod devices;
 pub mod golden;
 pub mod header_cmd;
 pub mod solve;
@@ -27,7 +29,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Solve one Equihash input on the CPU and print every solution as hex.
+    /// Solve one Equihash input (CPU or GPU) and print every solution as hex.
     Solve(solve::SolveArgs),
     /// Verify serialized PoW headers: Equihash solution and hash ≤ target(nBits).
     Verify(verify::VerifyArgs),
@@ -37,6 +39,8 @@ pub enum Command {
     Header(header_cmd::HeaderArgs),
     /// Check a full block: header, Merkle root, and the reward split.
     Block(block_cmd::BlockArgs),
+    /// List GPU adapters, their limits, and whether each can run ZelHash.
+    Devices(devices::DevicesArgs),
 }
 
 /// Runs the binary: parse, dispatch, map errors to exit code 2.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Header(a) => header_cmd::run(a),
         Command::Block(a) => block_cmd::run(a),
+        Command::Devices(a) => devices::run(a),
     };
     match result {
         Ok(code) => code,
