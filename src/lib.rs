@@ -12,6 +12,7 @@
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`net`] | the only sockets: the miner's stratum driver (TCP/TLS, failover), the pool server | [`stratum`], tokio, rustls |
 //! | [`miner`] | nonce layout, job scheduler over [`backend::Solver`] instances, CPU re-check of every candidate, accounting | [`backend`], [`net`] |
+//! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): memory plan from the adapter's limits, generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], `wgpu` (feature `wgpu`, default) |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of

@@ -4,6 +4,8 @@
 //! [`crate::equihash::is_valid_indices`]; the CPU solver re-verifies its own output already.
 
 pub mod cpu;
+#[cfg(feature = "wgpu")]
+pub mod wgpu;
 
 use std::time::Duration;
 
@@ -24,6 +26,9 @@ pub enum SolverError {
         /// Bytes requested.
         bytes: usize,
     },
+    /// The GPU device is missing, lost, or failed.
+    #[error("device: {0}")]
+    Device(String),
 }
 
 /// Timings and counters of one solve.
@@ -74,4 +79,10 @@ pub trait Solver: Send {
     /// # Errors
     /// When the backend fails; finding no solution is not an error.
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError>;
+
+    /// Solves several inputs, one result each, in order. GPU backends override this to queue the
+    /// next input's work before reading back the previous result; the default solves one by one.
+    fn solve_many(&mut self, inputs: &[Vec<u8>]) -> Vec<Result<SolveReport, SolverError>> {
+        inputs.iter().map(|i| self.solve(i)).collect()
+    }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::backend_args::{Backend, BackendArgs, make_solver};
 use super::{ParamsArgs, ThreadsArgs, golden};
 use crate::backend::cpu::CpuSolver;
 use crate::backend::{SolveReport, Solver};
@@ -27,38 +28,45 @@ pub struct BenchArgs {
     /// Bucket bits of the CPU solver (tuning; default chosen per parameter set).
     #[arg(long, hide = true)]
     bucket_bits: Option<u32>,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 /// Runs the golden check, then the timed nonces, and prints the figures.
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let params = args.params.params()?;
     let threads = args.threads.get();
-    let mut solver = CpuSolver::with_bucket_bits(params, threads, args.bucket_bits)
-        .context("cannot set up the CPU solver")?;
+    if args.backend.backend == Backend::Cpu {
+        let solver = CpuSolver::with_bucket_bits(params, threads, args.bucket_bits)
+            .context("cannot set up the CPU solver")?;
+        let l = solver.layout();
+        println!(
+            "layout: 2^{} buckets, {} word(s) per record, {} dropped bits, {:.0} MiB of heaps",
+            l.bucket_bits,
+            l.words,
+            l.dropped_bits,
+            solver.arena_bytes() as f64 / f64::from(1 << 20)
+        );
+    }
+    let mut solver = make_solver(params, &args.threads, &args.backend, args.bucket_bits)?;
     println!(
-        "fluxminer bench: equihash {params}, CPU solver, {threads} thread(s), {}",
+        "fluxminer bench: equihash {params}, {}, host {}",
+        solver.name(),
         cpu_model()
     );
-    let l = solver.layout();
-    println!(
-        "layout: 2^{} buckets, {} word(s) per record, {} dropped bits, {:.0} MiB of heaps",
-        l.bucket_bits,
-        l.words,
-        l.dropped_bits,
-        solver.arena_bytes() as f64 / f64::from(1 << 20)
-    );
-    let base = match golden_check(&mut solver, &params)? {
+    let solver = solver.as_mut();
+    let base = match golden_check(solver, &params)? {
         Some(input) => input,
         None => return Ok(ExitCode::from(1)),
     };
-    let runs = timed_runs(&mut solver, &params, &base, args.nonces)?;
+    let runs = timed_runs(solver, &params, &base, args.nonces)?;
     report(&params, threads, &runs);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Solves the golden input (which also warms the solver's memory). Returns the input to derive
 /// benchmark inputs from, or `None` after printing why the check failed.
-fn golden_check(solver: &mut CpuSolver, params: &Params) -> anyhow::Result<Option<Vec<u8>>> {
+fn golden_check(solver: &mut dyn Solver, params: &Params) -> anyhow::Result<Option<Vec<u8>>> {
     let Some(g) = golden::for_params(params)? else {
         println!("golden check: no known answer for {params}; every solution is verified instead");
         let input = vec![0u8; INPUT_LEN];
@@ -91,7 +99,7 @@ struct Run {
 }
 
 fn timed_runs(
-    solver: &mut CpuSolver,
+    solver: &mut dyn Solver,
     params: &Params,
     base: &[u8],
     nonces: u32,

@@ -2,8 +2,10 @@
 //! one module per subcommand. Exit codes: 0 success, 1 a rule was broken (named on stderr or
 //! stdout), 2 unusable input or settings.
 
+pub mod backend_args;
 pub mod bench;
 pub mod block_cmd;
+pub mod devices;
 pub mod golden;
 pub mod header_cmd;
 pub mod mine;
@@ -29,7 +31,7 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Solve one Equihash input on the CPU and print every solution as hex.
+    /// Solve one Equihash input (CPU or GPU) and print every solution as hex.
     Solve(solve::SolveArgs),
     /// Verify serialized PoW headers: Equihash solution and hash ≤ target(nBits).
     Verify(verify::VerifyArgs),
@@ -43,6 +45,8 @@ pub enum Command {
     Mine(mine::MineArgs),
     /// Run a stratum test pool that checks shares like real pools and measures Sol/s.
     Pool(pool::PoolArgs),
+    /// List GPU adapters, their limits, and whether each can run ZelHash.
+    Devices(devices::DevicesArgs),
 }
 
 /// Runs the binary: parse, dispatch, map errors to exit code 2.
@@ -56,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Block(a) => block_cmd::run(a),
         Command::Mine(a) => mine::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Devices(a) => devices::run(a),
     };
     match result {
         Ok(code) => code,

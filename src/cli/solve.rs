@@ -3,12 +3,11 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
+use super::backend_args::{BackendArgs, make_solver};
 use super::header_cmd::read_input;
 use super::{ParamsArgs, ThreadsArgs};
-use crate::backend::Solver;
-use crate::backend::cpu::CpuSolver;
 use crate::equihash::{INPUT_LEN, minimal_from_indices};
 
 /// Arguments of `fluxminer solve`.
@@ -21,6 +20,8 @@ pub struct SolveArgs {
     params: ParamsArgs,
     #[command(flatten)]
     threads: ThreadsArgs,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 /// Prints each solution (minimal encoding, no length prefix) on its own line.
@@ -34,18 +35,17 @@ pub fn run(args: &SolveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let input = &bytes[..INPUT_LEN];
-    let mut solver =
-        CpuSolver::new(params, args.threads.get()).context("cannot set up the CPU solver")?;
+    let mut solver = make_solver(params, &args.threads, &args.backend, None)?;
     let start = Instant::now();
     let report = solver.solve(input)?;
     for s in &report.solutions {
         println!("{}", hex::encode(minimal_from_indices(&params, s)));
     }
     eprintln!(
-        "{} solution(s) for equihash {params} in {:.2} s on {} thread(s)",
+        "{} solution(s) for equihash {params} in {:.2} s on {}",
         report.solutions.len(),
         start.elapsed().as_secs_f64(),
-        args.threads.get()
+        solver.name()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,89 @@
+//! `--backend cpu|wgpu`, `--device I` and `--profile`: one place that turns them into a solver,
+//! for every command that solves (`solve`, `bench`, and `mine`).
+
+use anyhow::Context;
+
+use super::ThreadsArgs;
+use crate::backend::Solver;
+use crate::backend::cpu::CpuSolver;
+use crate::equihash::Params;
+
+/// Which solver backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Backend {
+    /// The multi-threaded CPU solver.
+    #[default]
+    Cpu,
+    /// The WGSL kernels through wgpu (Vulkan, Metal, DX12).
+    Wgpu,
+}
+
+/// Backend selection arguments.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BackendArgs {
+    /// Solver backend.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// GPU adapter number, as listed by `fluxminer devices` (wgpu backend).
+    #[arg(long, value_name = "I")]
+    pub device: Option<usize>,
+    /// wgpu: wait after every stage and time it (per-stage figures, no pipelining).
+    #[arg(long)]
+    pub profile: bool,
+    /// wgpu: use the workgroup-memory twist scan even where subgroups exist.
+    #[arg(long)]
+    pub no_subgroups: bool,
+}
+
+/// Builds the solver the arguments ask for.
+///
+/// # Errors
+/// When the backend cannot be set up (no adapter, too small a device, no layout); the message
+/// says why.
+pub fn make_solver(
+    params: Params,
+    threads: &ThreadsArgs,
+    args: &BackendArgs,
+    bucket_bits: Option<u32>,
+) -> anyhow::Result<Box<dyn Solver>> {
+    match args.backend {
+        Backend::Cpu => {
+            anyhow::ensure!(
+                args.device.is_none(),
+                "--device needs --backend wgpu (the CPU solver uses --threads)"
+            );
+            Ok(Box::new(
+                CpuSolver::with_bucket_bits(params, threads.get(), bucket_bits)
+                    .context("cannot set up the CPU solver")?,
+            ))
+        }
+        Backend::Wgpu => wgpu_solver(params, args, bucket_bits),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_solver(
+    params: Params,
+    args: &BackendArgs,
+    bucket_bits: Option<u32>,
+) -> anyhow::Result<Box<dyn Solver>> {
+    use crate::backend::wgpu::{WgpuSolver, solver::Options};
+    let opts = Options {
+        device: args.device,
+        bucket_bits,
+        no_subgroups: args.no_subgroups,
+        profile: args.profile,
+    };
+    Ok(Box::new(
+        WgpuSolver::new(params, opts).context("cannot set up the wgpu solver")?,
+    ))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_solver(
+    _params: Params,
+    _args: &BackendArgs,
+    _bucket_bits: Option<u32>,
+) -> anyhow::Result<Box<dyn Solver>> {
+    anyhow::bail!("this build has no wgpu backend (cargo feature `wgpu`)")
+}
