@@ -176,9 +176,9 @@ async fn invalid_json() {
 #[tokio::test]
 async fn wrong_types() {
     let line = r#"{"id":null,"method":"mining.set_target","params":[12345]}"#;
-    expect_line(&line, "mining.set_target with bad params").await;
+    expect_line(line, "mining.set_target with bad params").await;
     let line = r#"{"id":null,"method":"mining.notify","params":["1",4,"","","","","",true]}"#;
-    expect_line(&line, "param 1 (version) has the wrong type").await;
+    expect_line(line, "param 1 (version) has the wrong type").await;
 }
 
 #[tokio::test]
@@ -194,13 +194,13 @@ async fn zero_and_absurd_targets() {
     );
     expect_line(&easy, "absurdly easy").await;
     let line = r#"{"id":null,"method":"mining.set_difficulty","params":[-3]}"#;
-    expect_line(&line, "not a positive finite number").await;
+    expect_line(line, "not a positive finite number").await;
 }
 
 #[tokio::test]
 async fn bad_hex_in_notify() {
     let line = NOTIFY.replace("ce28421d", "ce28421g");
-    expect_line(&line, "notify bits is not 4 bytes of hex").await;
+    expect_line(line, "notify bits is not 4 bytes of hex").await;
 }
 
 #[tokio::test]
