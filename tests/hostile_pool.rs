@@ -200,7 +200,7 @@ async fn zero_and_absurd_targets() {
 #[tokio::test]
 async fn bad_hex_in_notify() {
     let line = NOTIFY.replace("ce28421d", "ce28421g");
-    expect_line(line, "notify bits is not 4 bytes of hex").await;
+    expect_line(&line, "notify bits is not 4 bytes of hex").await;
 }
 
 #[tokio::test]
