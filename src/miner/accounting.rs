@@ -36,7 +36,7 @@ pub struct Accounting {
     pub accepted_difficulty: f64,
     /// Connections made.
     pub connections: u64,
-    /// Why connections ended, most recent last (at most 32 kept).
+    /// Why connections ended or failed to start, most recent last (at most 32 kept).
     pub disconnects: Vec<String>,
 }
 

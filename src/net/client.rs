@@ -121,7 +121,12 @@ pub async fn run_client(
                 )
                 .await
             }
-            Err(e) => End::Failed(e),
+            Err(e) => {
+                acc.lock()
+                    .expect("accounting lock")
+                    .record_disconnect(e.clone(), 0);
+                End::Failed(e)
+            }
         };
         board.clear();
         let wait = match end {

@@ -1,0 +1,279 @@
+//! A hostile or broken pool: each misbehaviour must end the connection with a clear reason
+//! (kept in `Accounting::disconnects` and logged) and a reconnect — never a panic or a hang.
+//! The fake pool is scripted per connection; backoff and silence timeouts are milliseconds so
+//! the tests stay fast.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fluxminer::equihash::Params;
+use fluxminer::miner::{Accounting, Candidate, WorkBoard};
+use fluxminer::net::client::{ClientDriverConfig, run_client};
+use fluxminer::stratum::{ClientConfig, DifficultyScale, PoolUrl};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+const SUBSCRIBED: &str = r#"{"id":1,"result":[null,"60000016"],"error":null}"#;
+const AUTHORIZED: &str = r#"{"id":2,"result":true,"error":null}"#;
+const NOTIFY: &str = r#"{"id":null,"method":"mining.notify","params":["1","04000000","a8675c842f7a1342fadd00cd9b4e4909526b1c0ab5a747c5529b4deb13000000","ce7d6ea2452245925fc70c3a08a3c3dd2ca4beab7481f237a19751666bfd25c3","0fd282d94b1e1a7f2c57eb3fb9e2853d990753fa137e13c99bd43f220d4fce69","90e44f5d","ce28421d",true,"125_4","ZelProof"]}"#;
+
+/// What the fake pool does after subscribe and authorize.
+#[derive(Clone)]
+enum Act {
+    /// Send these bytes (no newline added).
+    Raw(String),
+    /// Close the connection.
+    Close,
+    /// Say nothing and hold the connection open.
+    Silent,
+}
+
+/// A fake pool: each connection reads the subscribe and authorize, answers them, then plays
+/// `script`. Returns its address and a connection counter.
+async fn fake_pool(script: Vec<Act>) -> (SocketAddr, Arc<Mutex<u32>>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let count = Arc::new(Mutex::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = l.accept().await else {
+                return;
+            };
+            *c.lock().unwrap() += 1;
+            let script = script.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut r = BufReader::new(r).lines();
+                let _ = r.next_line().await;
+                let _ = w.write_all(format!("{SUBSCRIBED}\n").as_bytes()).await;
+                let _ = r.next_line().await;
+                let _ = w.write_all(format!("{AUTHORIZED}\n").as_bytes()).await;
+                for act in script {
+                    match act {
+                        Act::Raw(s) => {
+                            let _ = w.write_all(s.as_bytes()).await;
+                        }
+                        Act::Close => return,
+                        Act::Silent => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                        }
+                    }
+                }
+                // Drain what the miner sends, unanswered, until it hangs up.
+                while let Ok(Some(_)) = r.next_line().await {}
+            });
+        }
+    });
+    (addr, count)
+}
+
+fn config(pools: Vec<SocketAddr>) -> ClientDriverConfig {
+    let session = ClientConfig {
+        user: "t1hostile.w".into(),
+        pass: "x".into(),
+        agent: "test".into(),
+        host: String::new(),
+        port: 0,
+        params: Params::ZELHASH,
+        scale: DifficultyScale::Pool,
+        extranonce_subscribe: false,
+        silence_timeout_ms: 400,
+    };
+    let urls = pools
+        .into_iter()
+        .map(|a| PoolUrl {
+            host: a.ip().to_string(),
+            port: a.port(),
+            tls: false,
+        })
+        .collect();
+    let mut cfg = ClientDriverConfig::new(urls, session);
+    cfg.backoff_min = Duration::from_millis(20);
+    cfg.backoff_max = Duration::from_millis(50);
+    cfg.connect_timeout = Duration::from_secs(2);
+    cfg
+}
+
+struct Run {
+    acc: Arc<Mutex<Accounting>>,
+    board: Arc<WorkBoard>,
+    cand: mpsc::UnboundedSender<Candidate>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn start(cfg: ClientDriverConfig) -> Run {
+    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let board = Arc::new(WorkBoard::default());
+    let (cand, rx) = mpsc::unbounded_channel();
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(run_client(cfg, board.clone(), rx, acc.clone(), stop_rx));
+    Run {
+        acc,
+        board,
+        cand,
+        stop,
+        task,
+    }
+}
+
+impl Run {
+    /// Waits until `n` disconnects are recorded, then stops the driver (which must stop).
+    async fn disconnects(self, n: usize) -> Accounting {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.acc.lock().unwrap().disconnects.len() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no reconnect: {:?}",
+                self.acc.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("driver stops")
+            .unwrap();
+        self.acc.lock().unwrap().clone()
+    }
+}
+
+async fn expect_reason(script: Vec<Act>, want: &str) {
+    let (addr, count) = fake_pool(script).await;
+    let acc = start(config(vec![addr])).disconnects(2).await;
+    assert!(*count.lock().unwrap() >= 2, "reconnected");
+    for r in &acc.disconnects[..2] {
+        assert!(r.contains(want), "reason {r:?} should mention {want:?}");
+    }
+}
+
+/// The pool sends `line` (plus LF) after authorize.
+async fn expect_line(line: &str, want: &str) {
+    expect_reason(vec![Act::Raw(format!("{line}\n"))], want).await;
+}
+
+#[tokio::test]
+async fn oversized_line() {
+    let huge = format!(
+        "{{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"{}\"",
+        "a".repeat(20_000)
+    );
+    expect_reason(vec![Act::Raw(huge)], "longer than 16384 bytes").await;
+}
+
+#[tokio::test]
+async fn invalid_json() {
+    expect_reason(
+        vec![Act::Raw("{\"id\":null,\"method\":\n".into())],
+        "invalid JSON",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_types() {
+    let line = r#"{"id":null,"method":"mining.set_target","params":[12345]}"#;
+    expect_line(line, "mining.set_target with bad params").await;
+    let line = r#"{"id":null,"method":"mining.notify","params":["1",4,"","","","","",true]}"#;
+    expect_line(line, "param 1 (version) has the wrong type").await;
+}
+
+#[tokio::test]
+async fn zero_and_absurd_targets() {
+    let zero = format!(
+        r#"{{"id":null,"method":"mining.set_target","params":["{}"]}}"#,
+        "0".repeat(64)
+    );
+    expect_line(&zero, "target is zero").await;
+    let easy = format!(
+        r#"{{"id":null,"method":"mining.set_target","params":["{}"]}}"#,
+        "f".repeat(64)
+    );
+    expect_line(&easy, "absurdly easy").await;
+    let line = r#"{"id":null,"method":"mining.set_difficulty","params":[-3]}"#;
+    expect_line(line, "not a positive finite number").await;
+}
+
+#[tokio::test]
+async fn bad_hex_in_notify() {
+    let line = NOTIFY.replace("ce28421d", "ce28421g");
+    expect_line(&line, "notify bits is not 4 bytes of hex").await;
+}
+
+#[tokio::test]
+async fn dropped_mid_session() {
+    expect_reason(
+        vec![Act::Raw(format!("{NOTIFY}\n")), Act::Close],
+        "pool closed the connection",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn silence() {
+    expect_reason(vec![Act::Silent], "pool silent for").await;
+}
+
+/// A submit left unanswered when the pool drops is counted as lost, and the job is withdrawn
+/// from the workers.
+#[tokio::test]
+async fn pending_submits_at_disconnect_are_counted() {
+    let (addr, _) = fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
+    let run = start(config(vec![addr]));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let (epoch, job) = loop {
+        if let Some(cur) = run.board.current() {
+            break cur;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job reached the board"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let mut nonce = [0u8; 32];
+    nonce[..4].copy_from_slice(&job.nonce1);
+    run.cand
+        .send(Candidate {
+            job,
+            epoch,
+            nonce,
+            solution: vec![0; 52],
+        })
+        .unwrap();
+    let board = run.board.clone();
+    let acc = run.disconnects(1).await;
+    assert_eq!(acc.submitted, 1);
+    assert_eq!(acc.lost_at_disconnect, 1, "{acc:?}");
+    assert!(acc.disconnects[0].contains("silent"));
+    assert!(board.current().is_none() || board.epoch() > epoch);
+}
+
+/// A dead first pool fails over to the second.
+#[tokio::test]
+async fn fails_over_to_the_next_pool() {
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    };
+    let (good, count) = fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
+    let run = start(config(vec![dead, good]));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while run.board.current().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mining on the backup pool"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(*count.lock().unwrap(), 1);
+    let acc = run.disconnects(1).await;
+    assert!(
+        acc.disconnects[0].contains("connect to"),
+        "{:?}",
+        acc.disconnects
+    );
+}

@@ -1,0 +1,331 @@
+//! Miner ⇄ built-in pool end to end, on loopback, with small Equihash parameters (48,5) so a
+//! nonce takes milliseconds: shares accepted, the pool's Sol/s estimate against the miner's own
+//! count, vardiff, set_extranonce, and every reject code from a hand-driven client.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fluxminer::backend::Solver;
+use fluxminer::backend::cpu::CpuSolver;
+use fluxminer::equihash::{Params, minimal_from_indices};
+use fluxminer::miner::{self, Accounting, BackendConfig, BackendKind};
+use fluxminer::net::client::ClientDriverConfig;
+use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
+use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
+use fluxminer::stratum::server::{ExtranonceMode, ServerConfig};
+use fluxminer::stratum::templates;
+use fluxminer::stratum::vardiff::VardiffConfig;
+use fluxminer::stratum::{ClientConfig, DifficultyScale, Message, Notify, PoolUrl};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+const PARAMS: Params = Params::EH48_5;
+
+fn pool_config(difficulty: f64, vardiff: Option<VardiffConfig>) -> PoolConfig {
+    PoolConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        session: ServerConfig {
+            difficulty,
+            vardiff,
+            extranonce: ExtranonceMode::Supported,
+        },
+        params: PARAMS,
+        nonce1_bytes: 3,
+        fixed_nonce1: None,
+        jobs: JobSourceKind::Recorded(templates::recorded()),
+        job_interval: None,
+    }
+}
+
+fn driver(pool: &PoolHandle, worker: &str) -> ClientDriverConfig {
+    let session = ClientConfig {
+        user: worker.into(),
+        pass: "x".into(),
+        agent: "e2e".into(),
+        host: String::new(),
+        port: 0,
+        params: PARAMS,
+        scale: DifficultyScale::Pool,
+        extranonce_subscribe: true,
+        silence_timeout_ms: 30_000,
+    };
+    let url = PoolUrl {
+        host: "127.0.0.1".into(),
+        port: pool.addr.port(),
+        tls: false,
+    };
+    let mut cfg = ClientDriverConfig::new(vec![url], session);
+    cfg.backoff_min = Duration::from_millis(50);
+    cfg
+}
+
+/// Mines against `pool` for `secs`, calling `during` halfway; returns the miner's counters and
+/// the elapsed seconds.
+async fn mine_for(
+    pool: &PoolHandle,
+    worker: &str,
+    secs: f64,
+    during: impl FnOnce(),
+) -> (Accounting, f64) {
+    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let (tx, rx) = watch::channel(false);
+    let backend = BackendConfig {
+        kind: BackendKind::Cpu,
+        params: PARAMS,
+        threads: 2,
+    };
+    let started = std::time::Instant::now();
+    let task = tokio::spawn(miner::run(backend, driver(pool, worker), acc.clone(), rx));
+    tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
+    during();
+    tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("miner stops")
+        .unwrap()
+        .unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    (acc.lock().unwrap().clone(), elapsed)
+}
+
+/// The pool's Sol/s estimate (8192·ΣD/Δt over accepted shares) must agree with the solutions
+/// the miner itself counted, within 2σ of the estimate (σ = estimate/√n, Poisson): a 95 %
+/// interval, so this fails by chance about once in twenty runs only if something is off by
+/// less than 2σ; with n ≈ 400+ shares, 2σ is about ±10 %. The miner's count is over its own
+/// run, the pool's over the time since authorize — they differ by milliseconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_accepted_and_pool_estimate_matches_local_count() {
+    let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
+    let (acc, secs) = mine_for(&pool, "t1e2e.rate", 8.0, || {}).await;
+    let w = pool.workers()["t1e2e.rate"].clone();
+    assert_eq!(w.accepted, acc.accepted, "both sides count the same shares");
+    assert!(
+        acc.accepted >= 100,
+        "enough shares to be meaningful: {acc:?}"
+    );
+    assert_eq!(acc.rejected(), 0, "{acc:?}");
+    assert_eq!(acc.compute_errors, 0);
+    let est = acc.pool_rate(secs).unwrap();
+    let local = acc.sol_per_s(secs);
+    let z = est.sigmas_from(local);
+    eprintln!("local {local:.1} Sol/s, pool {est}, {z:.2}σ apart");
+    assert!(
+        z <= 2.0,
+        "pool estimate {est} vs local {local:.1} Sol/s: {z:.2}σ"
+    );
+    pool.shutdown();
+}
+
+/// set_extranonce mid-run: shares for jobs after it must use the new NONCE_1; a miner that
+/// ignored it would have every later share rejected as an invalid solution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_extranonce_is_applied_from_the_next_job() {
+    let pool = PoolHandle::start(pool_config(0.002, None)).await.unwrap();
+    let before = Arc::new(Mutex::new(0));
+    let (b, p) = (before.clone(), pool.clone());
+    let (acc, _) = mine_for(&pool, "t1e2e.xn", 4.0, move || {
+        *b.lock().unwrap() = p.workers()["t1e2e.xn"].accepted;
+        p.rotate_extranonce();
+    })
+    .await;
+    let before = *before.lock().unwrap();
+    assert!(before > 0);
+    assert!(
+        acc.accepted > before + 10,
+        "shares after the new NONCE_1: {acc:?}"
+    );
+    assert_eq!(
+        acc.other_rejects + acc.low_difficulty + acc.duplicate,
+        0,
+        "{acc:?}"
+    );
+    pool.shutdown();
+}
+
+/// Vardiff raises the difficulty of a worker sending shares far faster than wanted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vardiff_raises_difficulty_of_a_fast_worker() {
+    let vd = VardiffConfig {
+        target_share_s: 2.0,
+        retarget_s: 1.0,
+        variance: 0.3,
+        min: 0.0005,
+        max: 1.0,
+    };
+    let pool = PoolHandle::start(pool_config(0.0005, Some(vd)))
+        .await
+        .unwrap();
+    let (acc, _) = mine_for(&pool, "t1e2e.vd", 4.0, || {}).await;
+    let w = pool.workers()["t1e2e.vd"].clone();
+    let mean = w.sum_difficulty / w.accepted as f64;
+    assert!(
+        mean > 0.001,
+        "credited difficulty rose above the start: mean {mean}"
+    );
+    assert_eq!(acc.other_rejects + acc.low_difficulty, 0, "{acc:?}");
+    pool.shutdown();
+}
+
+struct RawClient {
+    framed: tokio_util::codec::Framed<TcpStream, tokio_util::codec::LinesCodec>,
+    next_id: u64,
+}
+
+impl RawClient {
+    async fn connect(addr: SocketAddr) -> RawClient {
+        let s = TcpStream::connect(addr).await.unwrap();
+        RawClient {
+            framed: fluxminer::net::lines(s),
+            next_id: 1,
+        }
+    }
+
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let m = Message::request(json!(id), method, params.as_array().unwrap().clone());
+        self.framed.send(m.to_line()).await.unwrap();
+        loop {
+            let line = self.framed.next().await.unwrap().unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["id"] == json!(id) {
+                return v;
+            }
+        }
+    }
+
+    async fn next_notify(&mut self) -> Notify {
+        loop {
+            let line = self.framed.next().await.unwrap().unwrap();
+            if let Ok(Message::Request(r)) = Message::parse(&line)
+                && r.method == "mining.notify"
+            {
+                return Notify::from_params(&r.params).unwrap();
+            }
+        }
+    }
+}
+
+fn code(v: &Value) -> i64 {
+    v["error"][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected an error: {v}"))
+}
+
+/// Every reject code, from a client driven by hand: 25 before subscribe, 24 for an
+/// unknown worker, accepted, 22 duplicate, 20 bad solution, 20 wrong sizes, 23 low difficulty,
+/// 21 stale after a clean job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_rejects_with_the_right_codes() {
+    let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
+    let mut c = RawClient::connect(pool.addr).await;
+    assert_eq!(
+        code(&c.call("mining.authorize", json!(["w", "x"])).await),
+        25
+    );
+    let sub = c
+        .call("mining.subscribe", json!(["raw", null, "127.0.0.1", 0]))
+        .await;
+    let nonce1 = hex::decode(sub["result"][1].as_str().unwrap()).unwrap();
+    assert_eq!(nonce1.len(), 3);
+    let job = c.next_notify().await;
+    assert_eq!(
+        c.call("mining.authorize", json!(["t1raw.w", "x"])).await["result"],
+        json!(true)
+    );
+
+    // Solve until we hold one share above the target and one below.
+    let target =
+        fluxminer::stratum::difficulty::target_from_difficulty(0.001, DifficultyScale::Pool)
+            .unwrap();
+    let mut solver = CpuSolver::new(PARAMS, 2).unwrap();
+    let (mut good, mut low) = (None, None);
+    for counter in 0u32.. {
+        let mut nonce = [0u8; 32];
+        nonce[..3].copy_from_slice(&nonce1);
+        nonce[28..].copy_from_slice(&counter.to_le_bytes());
+        let input = equihash_input(&job.header_prefix(), &nonce);
+        for idx in solver.solve(&input).unwrap().solutions {
+            let sol = minimal_from_indices(&PARAMS, &idx);
+            let slot = if target.is_met_by_internal_bytes(&share_hash(&input, &sol)) {
+                &mut good
+            } else {
+                &mut low
+            };
+            slot.get_or_insert((nonce, sol));
+        }
+        if good.is_some() && low.is_some() {
+            break;
+        }
+    }
+    let submit = |worker: &str, job_id: &str, nonce: &[u8; 32], sol: &[u8]| {
+        json!([
+            worker,
+            job_id,
+            hex::encode(job.time),
+            hex::encode(&nonce[3..]),
+            hex::encode(solution_with_length(sol))
+        ])
+    };
+    let (gn, gs) = good.unwrap();
+    let (ln, ls) = low.unwrap();
+    let id = job.job_id.as_str();
+    assert_eq!(
+        code(
+            &c.call("mining.submit", submit("t1raw.other", id, &gn, &gs))
+                .await
+        ),
+        24
+    );
+    assert_eq!(
+        c.call("mining.submit", submit("t1raw.w", id, &gn, &gs))
+            .await["result"],
+        json!(true)
+    );
+    assert_eq!(
+        code(
+            &c.call("mining.submit", submit("t1raw.w", id, &gn, &gs))
+                .await
+        ),
+        22
+    );
+    let mut bad = gs.clone();
+    bad[5] ^= 0x10;
+    let r = c
+        .call("mining.submit", submit("t1raw.w", id, &gn, &bad))
+        .await;
+    assert_eq!(code(&r), 20);
+    assert!(
+        r["error"][1].as_str().unwrap().contains("invalid solution"),
+        "{r}"
+    );
+    let mut short = submit("t1raw.w", id, &gn, &gs);
+    short[3] = json!(&short[3].as_str().unwrap()[2..]);
+    let r = c.call("mining.submit", short).await;
+    assert!(
+        code(&r) == 20 && r["error"][1].as_str().unwrap().contains("nonce"),
+        "{r}"
+    );
+    let r = c
+        .call("mining.submit", submit("t1raw.w", id, &ln, &ls))
+        .await;
+    assert_eq!(code(&r), 23, "{r}");
+    pool.new_job(true);
+    let _ = c.next_notify().await;
+    let (mut n2, _) = (gn, ());
+    n2[31] ^= 1; // a different nonce, so not a duplicate: the job is what is stale
+    assert_eq!(
+        code(
+            &c.call("mining.submit", submit("t1raw.w", id, &n2, &gs))
+                .await
+        ),
+        21
+    );
+    let w = pool.workers()["t1raw.w"].clone();
+    assert_eq!((w.accepted, w.rejected), (1, [2, 1, 1, 1, 0, 0]));
+    pool.shutdown();
+}
