@@ -9,10 +9,13 @@
 //! | [`equihash`] | Equihash parameters, BLAKE2b leaf generation with the ZelHash twist, minimal encoding, the verifier | `blake2b_simd`, core/alloc only |
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
+//! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
+//! | [`net`] | the only sockets: the miner's stratum driver (TCP/TLS, failover), the pool server | [`stratum`], tokio, rustls |
+//! | [`miner`] | nonce layout, job scheduler over [`backend::Solver`] instances, CPU re-check of every candidate, accounting | [`backend`], [`net`] |
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): memory plan from the adapter's limits, generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], `wgpu` (feature `wgpu`, default) |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
-//! The pure modules (`equihash`, `consensus`) do no I/O: no sockets, no clock, no threads of
+//! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
 //! their own, no GPU. Time and storage come in as parameters. `scripts/check-layering.sh`
 //! enforces this with a grep in CI.
 //!
@@ -40,3 +43,6 @@ pub mod backend;
 pub mod cli;
 pub mod consensus;
 pub mod equihash;
+pub mod miner;
+pub mod net;
+pub mod stratum;

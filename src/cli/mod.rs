@@ -8,6 +8,8 @@ pub mod block_cmd;
 pub mod devices;
 pub mod golden;
 pub mod header_cmd;
+pub mod mine;
+pub mod pool;
 pub mod solve;
 pub mod verify;
 
@@ -39,6 +41,10 @@ pub enum Command {
     Header(header_cmd::HeaderArgs),
     /// Check a full block: header, Merkle root, and the reward split.
     Block(block_cmd::BlockArgs),
+    /// Mine on stratum pools (or, with no --pool, on a built-in loopback test pool).
+    Mine(mine::MineArgs),
+    /// Run a stratum test pool that checks shares like real pools and measures Sol/s.
+    Pool(pool::PoolArgs),
     /// List GPU adapters, their limits, and whether each can run ZelHash.
     Devices(devices::DevicesArgs),
 }
@@ -52,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Header(a) => header_cmd::run(a),
         Command::Block(a) => block_cmd::run(a),
+        Command::Mine(a) => mine::run(a),
+        Command::Pool(a) => pool::run(a),
         Command::Devices(a) => devices::run(a),
     };
     match result {

@@ -1,0 +1,112 @@
+//! What the miner counts: work done locally and what the pool said about each share.
+
+use crate::stratum::ShareOutcome;
+use crate::stratum::hashrate::SolRate;
+use crate::stratum::wire::ErrorCode;
+
+/// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accounting {
+    /// Nonces (solver runs) finished.
+    pub nonces: u64,
+    /// Equihash solutions found.
+    pub solutions: u64,
+    /// Solutions that met the share target and passed the CPU re-check.
+    pub candidates: u64,
+    /// Solutions a backend returned that failed the CPU re-check (Equihash).
+    pub compute_errors: u64,
+    /// Submits sent.
+    pub submitted: u64,
+    /// Accepted by the pool.
+    pub accepted: u64,
+    /// Rejected as stale (21).
+    pub stale: u64,
+    /// Rejected as duplicate (22).
+    pub duplicate: u64,
+    /// Rejected as low difficulty (23).
+    pub low_difficulty: u64,
+    /// Any other reject.
+    pub other_rejects: u64,
+    /// Candidates dropped before submitting because their job was flushed or the connection
+    /// that issued it is gone.
+    pub stale_local: u64,
+    /// Submits unanswered when a connection dropped (counted, not retried).
+    pub lost_at_disconnect: u64,
+    /// Sum of the pool-scale difficulty of accepted shares.
+    pub accepted_difficulty: f64,
+    /// Connections made.
+    pub connections: u64,
+    /// Why connections ended, most recent last (at most 32 kept).
+    pub disconnects: Vec<String>,
+}
+
+impl Accounting {
+    /// Records the pool's answer to a share submitted at `difficulty`.
+    pub fn record(&mut self, outcome: &ShareOutcome, difficulty: f64) {
+        match outcome {
+            ShareOutcome::Accepted => {
+                self.accepted += 1;
+                self.accepted_difficulty += difficulty;
+            }
+            ShareOutcome::Rejected(e) => match e.code {
+                ErrorCode::JobNotFound => self.stale += 1,
+                ErrorCode::Duplicate => self.duplicate += 1,
+                ErrorCode::LowDifficulty => self.low_difficulty += 1,
+                _ => self.other_rejects += 1,
+            },
+        }
+    }
+
+    /// Records why a connection ended.
+    pub fn record_disconnect(&mut self, reason: String, pending: usize) {
+        self.lost_at_disconnect += pending as u64;
+        self.disconnects.push(reason);
+        if self.disconnects.len() > 32 {
+            self.disconnects.remove(0);
+        }
+    }
+
+    /// Rejected shares of every kind.
+    pub fn rejected(&self) -> u64 {
+        self.stale + self.duplicate + self.low_difficulty + self.other_rejects
+    }
+
+    /// Nonces per second over `seconds`.
+    pub fn nonces_per_s(&self, seconds: f64) -> f64 {
+        self.nonces as f64 / seconds.max(1e-9)
+    }
+
+    /// Local Sol/s (solutions found) over `seconds`.
+    pub fn sol_per_s(&self, seconds: f64) -> f64 {
+        self.solutions as f64 / seconds.max(1e-9)
+    }
+
+    /// Pool-side Sol/s from accepted shares, 8192·ΣD/Δt, with its 1σ.
+    pub fn pool_rate(&self, seconds: f64) -> Option<SolRate> {
+        SolRate::from_shares(self.accepted, self.accepted_difficulty, seconds)
+    }
+
+    /// One line for the log and the final summary.
+    pub fn summary(&self, seconds: f64) -> String {
+        let pool = self.pool_rate(seconds).map_or_else(
+            || "pool: no accepted share yet".to_string(),
+            |r| format!("pool: {r}"),
+        );
+        format!(
+            "{:.1}s: {:.3} nonces/s, {:.2} Sol/s local; {pool}; shares: {} accepted, {} stale, \
+             {} duplicate, {} low-diff, {} other rejects, {} dropped stale, {} lost at disconnect, \
+             {} compute errors",
+            seconds,
+            self.nonces_per_s(seconds),
+            self.sol_per_s(seconds),
+            self.accepted,
+            self.stale,
+            self.duplicate,
+            self.low_difficulty,
+            self.other_rejects,
+            self.stale_local,
+            self.lost_at_disconnect,
+            self.compute_errors
+        )
+    }
+}

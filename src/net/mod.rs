@@ -1,0 +1,21 @@
+//! The only place with sockets: the miner's stratum driver ([`client`]), TLS ([`tls`]) and the
+//! pool server ([`server`]). Both drivers frame lines with a maximum length and feed them to the
+//! pure sessions in [`crate::stratum`].
+
+pub mod client;
+pub mod server;
+pub mod tls;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::codec::{Framed, LinesCodec};
+
+use crate::stratum::wire::MAX_LINE_LEN;
+
+/// A byte stream (TCP or TLS).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Frames a stream into LF-terminated lines of at most [`MAX_LINE_LEN`] bytes.
+pub fn lines<S: Stream>(s: S) -> Framed<S, LinesCodec> {
+    Framed::new(s, LinesCodec::new_with_max_length(MAX_LINE_LEN))
+}
