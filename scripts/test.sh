@@ -9,6 +9,19 @@ need cargo "install Rust (rustup) first"
 cargo fmt --version >/dev/null 2>&1 || { echo "missing: rustfmt (rustup component add rustfmt)" >&2; exit 2; }
 cargo clippy --version >/dev/null 2>&1 || { echo "missing: clippy (rustup component add clippy)" >&2; exit 2; }
 
+# The wgpu tests need a Vulkan device; with no GPU that is Mesa's lavapipe (CPU Vulkan driver).
+# Installed only when missing, as root or through sudo; a test that finds no adapter fails.
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
+    echo "== installing lavapipe (mesa-vulkan-drivers, libvulkan1)"
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "missing: lavapipe, and no root or sudo to install it" >&2; exit 2; }
+        SUDO="sudo"
+    fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

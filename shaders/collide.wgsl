@@ -10,10 +10,9 @@
 //        pairs whose remaining bits are all zero as candidates.
 
 fn load_hash(b: u32, s: u32) -> array<u32, SW> {
-    var x: array<u32, SW>;
-    let base = (b * CAP + s) * SW;
+    var x = hin_slot(b, s);
     for (var w = 0u; w < SW; w++) {
-        x[w] = hin_ld(base + w) & IN_MASK[w];
+        x[w] = x[w] & IN_MASK[w];
     }
     return x;
 }
@@ -29,9 +28,9 @@ fn link(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (s >= bucket_fill(LAYER_IN, b)) {
         return;
     }
-    let rest = hin_ld((b * CAP + s) * SW) >> (32u - R);
-    let old = hd_xchg((b << R) + rest, s + 1u);
-    nx_st(b * CAP + s, old);
+    let rest = hin_ld(b, s * UPS).x >> (32u - R);
+    let old = hd_xchg(b, rest, s + 1u);
+    nx_st(b, s, old);
 }
 
 fn emit_pair(b: u32, a: u32, s: u32, x: ptr<function, array<u32, SW>>) {
@@ -69,18 +68,16 @@ fn emit_pair(b: u32, a: u32, s: u32, x: ptr<function, array<u32, SW>>) {
     if (pos >= CAP) {
         return;
     }
-    let base = (nb * CAP + pos) * SW;
     if (OUT_FIELD_AT > 0u) {
+        let old = hout_slot(nb, pos);
         for (var w = 0u; w < SW; w++) {
-            v[w] = v[w] | (hout_ld(base + w) & KEEP_MASK[w]);
+            v[w] = v[w] | (old[w] & KEEP_MASK[w]);
         }
     }
     set_field(&v, OUT_FIELD_AT, SB, s);
     set_field(&v, OUT_FIELD_AT + SB, SB, a);
     set_field(&v, OUT_FIELD_AT + 2u * SB, B, b);
-    for (var w = 0u; w < SW; w++) {
-        hout_st(base + w, v[w]);
-    }
+    hout_put(nb, pos, &v);
 }
 
 @compute @workgroup_size(WG)
@@ -91,7 +88,7 @@ fn pairs(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let me = load_hash(b, s);
-    var j = nx_ld(b * CAP + s);
+    var j = nx_ld(b, s);
     loop {
         if (j == 0u) {
             break;
@@ -102,6 +99,6 @@ fn pairs(@builtin(global_invocation_id) gid: vec3<u32>) {
             x[w] = x[w] ^ me[w];
         }
         emit_pair(b, a, s, &x);
-        j = nx_ld(b * CAP + a);
+        j = nx_ld(b, a);
     }
 }

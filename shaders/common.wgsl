@@ -50,3 +50,38 @@ fn get_field(x: ptr<function, array<u32, SW>>, at: u32, len: u32) -> u32 {
     }
     return v;
 }
+
+// Slot (b, s) of the input heap, as words.
+fn hin_slot(b: u32, s: u32) -> array<u32, SW> {
+    var x: array<u32, SW>;
+    for (var q = 0u; q < UPS; q++) {
+        let v = hin_ld(b, s * UPS + q);
+        for (var i = 0u; i < UNIT; i++) {
+            x[q * UNIT + i] = v[i];
+        }
+    }
+    return x;
+}
+
+// Slot (b, s) of the output heap, as words.
+fn hout_slot(b: u32, s: u32) -> array<u32, SW> {
+    var x: array<u32, SW>;
+    for (var q = 0u; q < UPS; q++) {
+        let v = hout_ld(b, s * UPS + q);
+        for (var i = 0u; i < UNIT; i++) {
+            x[q * UNIT + i] = v[i];
+        }
+    }
+    return x;
+}
+
+// Writes slot (b, s) of the output heap.
+fn hout_put(b: u32, s: u32, x: ptr<function, array<u32, SW>>) {
+    for (var q = 0u; q < UPS; q++) {
+        var v: Unit;
+        for (var i = 0u; i < UNIT; i++) {
+            v[i] = (*x)[q * UNIT + i];
+        }
+        hout_st(b, s * UPS + q, v);
+    }
+}

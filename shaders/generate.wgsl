@@ -52,14 +52,11 @@ fn emit_leaf(d: ptr<function, array<u32, 16>>, s: u32, i: u32) {
     }
     set_field(&slot, L0_FIELD_AT, INDEX_BITS, i);
     if (DROP > 0u) {
-        tl_st(i, leaf_bits(&l, N_BITS - max(DROP, 1u), max(DROP, 1u)));
+        tl_st(i, 0u, leaf_bits(&l, N_BITS - max(DROP, 1u), max(DROP, 1u)));
     }
     let pos = atomicAdd(&cn[bucket], 1u);
     if (pos < CAP) {
-        let base = (bucket * CAP + pos) * SW;
-        for (var w = 0u; w < SW; w++) {
-            hout_st(base + w, slot[w]);
-        }
+        hout_put(bucket, pos, &slot);
     }
 }
 
@@ -82,5 +79,41 @@ fn generate(
             break;
         }
         emit_leaf(&d, s, i);
+    }
+}
+
+// The barrier-free variant: one invocation per aligned group of 16 counters hashes them in turn,
+// keeps the running prefix sum in registers, and emits each counter's leaves as soon as its
+// twisted digest is known. Fastest where barriers are expensive (lavapipe runs a workgroup with
+// barriers as coroutines) and still 2^20 invocations for ZelHash on a GPU.
+@compute @workgroup_size(WG_GEN)
+fn generate_serial(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let group = (wid.y * nwg.x + wid.x) * WG_GEN + lid;
+    if (group * 16u >= HASHES) {
+        return;
+    }
+    var acc: array<u32, 16>;
+    for (var j = 0u; j < 16u; j++) {
+        let g = group * 16u + j;
+        let h = blake_final(g);
+        for (var w = 0u; w < 16u; w++) {
+            acc[w] += h[w];
+        }
+        var d = acc;
+        d[3] = d[3] & 0xf8ffffffu;
+        d[7] = d[7] & 0xf8ffffffu;
+        d[11] = d[11] & 0xf8ffffffu;
+        d[15] = d[15] & 0xf8ffffffu;
+        for (var s = 0u; s < PER; s++) {
+            let i = g * PER + s;
+            if (i >= LEAVES) {
+                break;
+            }
+            emit_leaf(&d, s, i);
+        }
     }
 }

@@ -4,19 +4,13 @@
 // candidates whose dropped bits do not XOR to zero. Survivors go to the solution list, which
 // the host re-verifies with equihash::is_valid_indices.
 
-// Word `w` of the slot (b, s) of `layer`: even layers live in heap 0 (bound as hout), odd ones
+// The slot (b, s) of `layer`: even layers live in heap 0 (bound as hout), odd ones
 // in heap 1 (bound as hin).
 fn layer_slot(layer: u32, b: u32, s: u32) -> array<u32, SW> {
-    var x: array<u32, SW>;
-    let base = (b * CAP + s) * SW;
-    for (var w = 0u; w < SW; w++) {
-        if ((layer & 1u) == 0u) {
-            x[w] = hout_ld(base + w);
-        } else {
-            x[w] = hin_ld(base + w);
-        }
+    if ((layer & 1u) == 0u) {
+        return hout_slot(b, s);
     }
-    return x;
+    return hin_slot(b, s);
 }
 
 @compute @workgroup_size(WG)
@@ -70,7 +64,7 @@ fn recover(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (DROP > 0u) {
         var t = 0u;
         for (var i = 0u; i < NI; i++) {
-            t = t ^ tl_ld(idx[i]);
+            t = t ^ tl_ld(idx[i], 0u);
         }
         if (t != 0u) {
             atomicAdd(&st[ST_FALSE], 1u);

@@ -40,6 +40,8 @@ pub struct SolveStats {
     pub rounds: Vec<Duration>,
     /// Walking candidates back and verifying them.
     pub recover: Duration,
+    /// Records stored in each layer (0 = the leaves), where the backend counts them.
+    pub layer_records: Vec<u64>,
     /// Records written, lost to full buckets, and pruned, over all rounds.
     pub lane_totals: cpu::RoundTotals,
     /// Final-round candidates.

@@ -18,6 +18,17 @@ pub enum Backend {
     Wgpu,
 }
 
+/// The twist scan of the wgpu generation kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scan {
+    /// One invocation per 16 counters, no barrier.
+    Serial,
+    /// Workgroup-memory scan.
+    Workgroup,
+    /// Subgroup inclusive scan.
+    Subgroup,
+}
+
 /// Backend selection arguments.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BackendArgs {
@@ -30,9 +41,10 @@ pub struct BackendArgs {
     /// wgpu: wait after every stage and time it (per-stage figures, no pipelining).
     #[arg(long)]
     pub profile: bool,
-    /// wgpu: use the workgroup-memory twist scan even where subgroups exist.
-    #[arg(long)]
-    pub no_subgroups: bool,
+    /// wgpu: the ZelHash twist scan (default: subgroup where subgroups hold 16 lanes, else
+    /// serial).
+    #[arg(long, value_enum)]
+    pub scan: Option<Scan>,
 }
 
 /// Builds the solver the arguments ask for.
@@ -67,11 +79,16 @@ fn wgpu_solver(
     args: &BackendArgs,
     bucket_bits: Option<u32>,
 ) -> anyhow::Result<Box<dyn Solver>> {
+    use crate::backend::wgpu::wgsl::TwistScan;
     use crate::backend::wgpu::{WgpuSolver, solver::Options};
     let opts = Options {
         device: args.device,
         bucket_bits,
-        no_subgroups: args.no_subgroups,
+        scan: args.scan.map(|s| match s {
+            Scan::Serial => TwistScan::Serial,
+            Scan::Workgroup => TwistScan::Workgroup,
+            Scan::Subgroup => TwistScan::Subgroup,
+        }),
         profile: args.profile,
     };
     Ok(Box::new(

@@ -47,5 +47,16 @@ pub fn run(args: &SolveArgs) -> anyhow::Result<ExitCode> {
         start.elapsed().as_secs_f64(),
         solver.name()
     );
+    let st = &report.stats;
+    eprintln!(
+        "stages: generate {:.3} s, rounds {:?} s, recovery {:.3} s; {} candidates",
+        st.generate.as_secs_f64(),
+        st.rounds
+            .iter()
+            .map(|d| (d.as_secs_f64() * 1e3).round() / 1e3)
+            .collect::<Vec<_>>(),
+        st.recover.as_secs_f64(),
+        st.candidates
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -14,8 +14,8 @@ pub const MAX_FOOTPRINT: u64 = 3584 << 20;
 pub const WG: u32 = 256;
 /// Invocations per workgroup of the generation kernel (a multiple of the 16-counter twist group).
 pub const WG_GEN: u32 = 64;
-/// Largest chunk of one table: 2^28 words (1 GiB), so indices stay within `u32`.
-const MAX_CHUNK_LOG: u32 = 28;
+/// Largest chunk of one table: 1 GiB, so indices stay within `u32`.
+const MAX_CHUNK: u64 = 1 << 30;
 /// Solutions kept per nonce (the expected number is about 2).
 pub const MAX_SOLS: u32 = 64;
 
@@ -80,33 +80,49 @@ pub enum PlanError {
     },
 }
 
-/// One large table split into chunks of `2^chunk_log` words (the last one shorter).
+/// One large table: `rows` rows (a bucket each, or a leaf for the tails) of `row_units` units of
+/// `unit_words` u32 words, split into chunks of whole rows no larger than one binding. A kernel
+/// that reads one bucket then touches one chunk only, so its chunk choice is uniform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Table {
-    /// Total words.
-    pub words: u64,
-    /// log2 of the words per chunk.
-    pub chunk_log: u32,
+    /// Rows.
+    pub rows: u64,
+    /// Units per row.
+    pub row_units: u64,
+    /// u32 words per unit (1, 2 or 4: `u32`, `vec2<u32>`, `vec4<u32>`).
+    pub unit_words: u32,
+    /// Rows per chunk.
+    pub rows_per_chunk: u64,
 }
 
 impl Table {
-    /// Number of chunks (bindings); at least 1 so every binding exists.
-    pub fn chunks(&self) -> u32 {
-        self.words.div_ceil(1 << self.chunk_log).max(1) as u32
+    fn new(rows: u64, row_units: u64, unit_words: u32, max_binding: u64) -> Table {
+        let row_bytes = 4 * u64::from(unit_words) * row_units;
+        Table {
+            rows,
+            row_units,
+            unit_words,
+            rows_per_chunk: (max_binding / row_bytes).clamp(1, rows.max(1)),
+        }
     }
 
-    /// Words of chunk `i` (at least 1).
-    pub fn chunk_words(&self, i: u32) -> u64 {
-        let per = 1u64 << self.chunk_log;
-        self.words
-            .saturating_sub(u64::from(i) * per)
-            .min(per)
-            .max(1)
+    /// Number of chunks (bindings); at least 1 so every binding exists.
+    pub fn chunks(&self) -> u32 {
+        self.rows.div_ceil(self.rows_per_chunk).max(1) as u32
+    }
+
+    /// Bytes of chunk `i` (at least 4).
+    pub fn chunk_bytes(&self, i: u32) -> u64 {
+        let rows = self
+            .rows
+            .saturating_sub(u64::from(i) * self.rows_per_chunk)
+            .min(self.rows_per_chunk);
+        (4 * u64::from(self.unit_words) * self.row_units * rows).max(4)
     }
 
     /// Bytes.
     pub fn bytes(&self) -> u64 {
-        4 * self.words.max(1)
+        (4 * u64::from(self.unit_words) * self.row_units * self.rows).max(4)
     }
 }
 
@@ -141,27 +157,29 @@ impl Plan {
         bucket_bits: Option<u32>,
     ) -> Result<Plan, PlanError> {
         let layout = Layout::new(params, 1, bucket_bits)?;
-        let per_chunk = limits.max_binding.min(limits.max_buffer) / 4;
-        if per_chunk < 1 << 16 {
+        let max = limits.max_binding.min(limits.max_buffer).min(MAX_CHUNK);
+        let slot_words = 2 * layout.words as u32;
+        let unit = if slot_words.is_multiple_of(4) { 4 } else { 2 };
+        let (nb, cap) = (layout.buckets() as u64, layout.lane_slots as u64);
+        let heap = Table::new(nb, cap * u64::from(slot_words / unit), unit, max);
+        let need = 4 * u64::from(slot_words) * cap;
+        if need > max {
             return Err(PlanError::Limit {
                 what: "largest storage binding (bytes)",
-                have: limits.max_binding.min(limits.max_buffer),
-                need: 4 << 16,
+                have: max,
+                need,
             });
         }
-        let chunk_log = (63 - per_chunk.leading_zeros()).min(MAX_CHUNK_LOG);
-        let slot_words = 2 * layout.words as u32;
-        let slots = (layout.buckets() * layout.lane_slots) as u64;
-        let table = |words: u64| Table { words, chunk_log };
+        let tails = if layout.dropped_bits > 0 {
+            params.leaf_count()
+        } else {
+            1
+        };
         let plan = Plan {
-            heap: table(slots * u64::from(slot_words)),
-            next: table(slots),
-            heads: table((layout.buckets() as u64) << layout.rest_bits),
-            tails: table(if layout.dropped_bits > 0 {
-                params.leaf_count()
-            } else {
-                1
-            }),
+            heap,
+            next: Table::new(nb, cap, 1, max),
+            heads: Table::new(nb, 1 << layout.rest_bits, 1, max),
+            tails: Table::new(tails, 1, 1, max),
             max_cands: (8u32 << layout.dropped_bits).max(4096) + 4096,
             slot_words,
             layout,
@@ -252,15 +270,17 @@ impl Plan {
         (self.layout.lane_slots as u32).div_ceil(WG)
     }
 
-    /// The generation dispatch: `(x, y)` workgroups of [`WG_GEN`] covering every counter.
-    pub fn generate_groups(&self) -> (u32, u32) {
-        let groups = self.layout.params.hash_count().div_ceil(u64::from(WG_GEN)) as u32;
+    /// The generation dispatch: `(x, y)` workgroups of [`WG_GEN`] covering every counter, or
+    /// every 16-counter group when `serial`.
+    pub fn generate_groups(&self, serial: bool) -> (u32, u32) {
+        let per = u64::from(WG_GEN) * if serial { 16 } else { 1 };
+        let groups = self.layout.params.hash_count().div_ceil(per) as u32;
         let x = groups.min(32_768);
         (x, groups.div_ceil(x))
     }
 
     fn max_dispatch_dim(&self) -> u64 {
-        let (gx, gy) = self.generate_groups();
+        let (gx, gy) = self.generate_groups(false);
         [
             gx,
             gy,
@@ -271,6 +291,75 @@ impl Plan {
         .into_iter()
         .max()
         .map_or(1, u64::from)
+    }
+}
+
+/// Global-memory traffic of one stage, per nonce.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTraffic {
+    /// Bytes read.
+    pub read: f64,
+    /// Bytes written (including buffer clears).
+    pub written: f64,
+    /// Atomic read-modify-writes.
+    pub atomics: f64,
+    /// Compute dispatches.
+    pub dispatches: u32,
+}
+
+impl Plan {
+    /// The traffic model of `docs/kernel-design.md`: per stage (generation, rounds 1..=k,
+    /// recovery), from the records of each layer (`records[r]`, r = 0..k−1), the pairs the final
+    /// round examines (`final_pairs`) and the candidates.
+    pub fn traffic(&self, records: &[f64], final_pairs: f64, candidates: f64) -> Vec<StageTraffic> {
+        let l = &self.layout;
+        let k = l.layers.len();
+        let slot = 4.0 * f64::from(self.slot_words);
+        let unit = 4.0 * f64::from(self.heap.unit_words);
+        let tails = if l.dropped_bits > 0 { 4.0 } else { 0.0 };
+        let mut out = vec![StageTraffic {
+            read: 0.0,
+            written: records[0] * (slot + tails) + 4.0 * self.counts_words() as f64,
+            atomics: records[0],
+            dispatches: 1,
+        }];
+        for r in 1..=k {
+            let n = records[r - 1];
+            // Pairs examined: every output record of a collision round is one pair (plus the
+            // pruned ones); the final round's pairs are counted by the caller.
+            let pairs = if r < k { records[r] } else { final_pairs };
+            let rmw = r < k && l.layers[r].field_at > 0;
+            out.push(StageTraffic {
+                // link: first unit of each slot; pairs: own slot and next link, partner slot and
+                // its next link per pair, old slot of every output when fields are kept.
+                read: n * unit
+                    + n * (slot + 4.0)
+                    + pairs * (slot + 4.0)
+                    + if rmw { pairs * slot } else { 0.0 },
+                written: self.heads.bytes() as f64
+                    + n * 4.0
+                    + if r < k { pairs * slot } else { 0.0 },
+                atomics: n + if r < k { pairs } else { 0.0 },
+                dispatches: 2,
+            });
+        }
+        let ni = self.solution_indices() as f64;
+        out.push(StageTraffic {
+            read: candidates * (12.0 + ni * (k as f64) * slot + ni * tails),
+            written: 0.0,
+            atomics: candidates,
+            dispatches: 1,
+        });
+        out
+    }
+
+    /// The model's expectation for a random input: `2^(c+1)` records in every layer and as many
+    /// pairs in every round (Wagner's fixed point), about `2 · 2^D` final candidates.
+    pub fn expected_traffic(&self) -> Vec<StageTraffic> {
+        let n = self.layout.params.leaf_count() as f64;
+        let k = self.layout.layers.len();
+        let cands = 2.0 * f64::from(1u32 << self.layout.dropped_bits);
+        self.traffic(&vec![n; k], n, cands)
     }
 }
 
@@ -306,12 +395,12 @@ mod tests {
     #[test]
     fn zelhash_fits_lavapipe_in_128_mib_bindings() {
         let p = Plan::new(Params::ZELHASH, &LAVAPIPE, None).unwrap();
-        assert_eq!(p.heap.chunk_log, 25);
+        assert_eq!(p.heap.unit_words, 4);
         assert!(p.footprint() <= MAX_FOOTPRINT, "{}", p.footprint());
         assert!(p.storage_bindings() <= 32, "{}", p.storage_bindings());
         for t in [p.heap, p.next, p.heads, p.tails] {
             for i in 0..t.chunks() {
-                assert!(4 * t.chunk_words(i) <= LAVAPIPE.max_binding);
+                assert!(t.chunk_bytes(i) <= LAVAPIPE.max_binding);
             }
         }
     }

@@ -17,8 +17,9 @@ pub struct Options {
     pub device: Option<usize>,
     /// Bucket bits (tuning; default the CPU solver's choice).
     pub bucket_bits: Option<u32>,
-    /// Use the workgroup-memory twist scan even when subgroups are available.
-    pub no_subgroups: bool,
+    /// The twist scan of the generation kernel; default: subgroups when the device's smallest
+    /// subgroup holds a whole 16-counter group, the barrier-free serial scan otherwise.
+    pub scan: Option<TwistScan>,
     /// Wait after every stage and time it (slower; fills the per-stage times of the stats).
     pub profile: bool,
 }
@@ -43,6 +44,8 @@ pub struct WgpuSolver {
     staging: [wgpu::Buffer; 2],
     /// Every other buffer, kept alive for the bind groups.
     _tables: Vec<wgpu::Buffer>,
+    /// Profile mode: time of every submission (generation, link and pairs per round, recovery).
+    part_times: std::sync::Mutex<Vec<Duration>>,
 }
 
 /// A submitted nonce waiting to be read back.
@@ -74,10 +77,18 @@ impl WgpuSolver {
                 gpu.info.name
             ))
         })?;
-        let scan = if gpu.subgroups && !opts.no_subgroups {
-            TwistScan::Subgroup
-        } else {
-            TwistScan::Workgroup
+        let scan = match opts.scan {
+            // Without the twist the scans differ in nothing; the plain kernel has no scan.
+            _ if !params.twist() => TwistScan::Workgroup,
+            Some(TwistScan::Subgroup) if !gpu.subgroups => {
+                return Err(SolverError::Unsupported(format!(
+                    "{} has no subgroup operations",
+                    gpu.info.name
+                )));
+            }
+            Some(s) => s,
+            None if gpu.subgroups && gpu.info.subgroup_min_size >= 16 => TwistScan::Subgroup,
+            None => TwistScan::Serial,
         };
         let d = &gpu.device;
         let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -103,7 +114,7 @@ impl WgpuSolver {
             })
         };
         let k = params.k();
-        let generate = pipe(Kernel::Generate(scan), "generate");
+        let generate = pipe(Kernel::Generate(scan), scan.entry());
         let link = (1..=k).map(|r| pipe(Kernel::Round(r), "link")).collect();
         let pairs = (1..=k).map(|r| pipe(Kernel::Round(r), "pairs")).collect();
         let recover = pipe(Kernel::Recover, "recover");
@@ -158,7 +169,17 @@ impl WgpuSolver {
             heads,
             staging,
             _tables: tables,
+            part_times: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Profile mode: the times of every submission so far (generation; link and pairs of each
+    /// round; recovery), then cleared.
+    pub fn take_part_times(&self) -> Vec<Duration> {
+        self.part_times
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 
     /// The plan in use.
@@ -176,6 +197,11 @@ impl WgpuSolver {
         self.scan == TwistScan::Subgroup
     }
 
+    /// The twist scan in use.
+    pub fn scan(&self) -> TwistScan {
+        self.scan
+    }
+
     /// Dispatches one nonce needs: generation, link and pairs per round, recovery.
     pub fn dispatches_per_nonce(&self) -> u32 {
         2 + 2 * self.plan.layout.params.k()
@@ -189,14 +215,19 @@ impl WgpuSolver {
         Ok(())
     }
 
-    /// Records stage `stage` (0 generation, 1..=k rounds, k+1 recovery) into `enc`.
+    /// Records stage `stage` (0 generation, 1..=k rounds, k+1 recovery) into `enc`; for a round,
+    /// `parts` selects the link pass (bit 0) and the pairs pass (bit 1).
     fn encode_stage(&self, enc: &mut wgpu::CommandEncoder, stage: u32) {
+        self.encode_parts(enc, stage, 3);
+    }
+
+    fn encode_parts(&self, enc: &mut wgpu::CommandEncoder, stage: u32, parts: u32) {
         let k = self.plan.layout.params.k();
         if stage == 0 {
             enc.clear_buffer(&self.counts, 0, None);
             enc.clear_buffer(&self.stats, 0, None);
         }
-        if (1..=k).contains(&stage) {
+        if (1..=k).contains(&stage) && parts & 1 == 1 {
             for h in &self.heads {
                 enc.clear_buffer(h, 0, None);
             }
@@ -207,7 +238,7 @@ impl WgpuSolver {
         });
         match stage {
             0 => {
-                let (x, y) = self.plan.generate_groups();
+                let (x, y) = self.plan.generate_groups(self.scan == TwistScan::Serial);
                 pass.set_pipeline(&self.generate);
                 pass.set_bind_group(0, &self.groups[0], &[]);
                 pass.dispatch_workgroups(x, y, 1);
@@ -215,10 +246,14 @@ impl WgpuSolver {
             r if r <= k => {
                 let (x, y) = (self.plan.slot_groups(), self.plan.layout.buckets() as u32);
                 pass.set_bind_group(0, &self.groups[(r % 2) as usize], &[]);
-                pass.set_pipeline(&self.link[(r - 1) as usize]);
-                pass.dispatch_workgroups(x, y, 1);
-                pass.set_pipeline(&self.pairs[(r - 1) as usize]);
-                pass.dispatch_workgroups(x, y, 1);
+                if parts & 1 == 1 {
+                    pass.set_pipeline(&self.link[(r - 1) as usize]);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+                if parts & 2 == 2 {
+                    pass.set_pipeline(&self.pairs[(r - 1) as usize]);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
             }
             _ => {
                 pass.set_pipeline(&self.recover);
@@ -260,20 +295,41 @@ impl WgpuSolver {
         self.write_midstate(input)?;
         let k = self.plan.layout.params.k();
         let mut times = Vec::new();
-        for stage in 0..=k + 1 {
+        let last = std::env::var("FLUXMINER_PROFILE_STAGES")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(k + 2);
+        for stage in (0..=k + 1).take(last as usize) {
             let t = Instant::now();
-            let mut enc = self.encoder();
-            self.encode_stage(&mut enc, stage);
-            if stage == k + 1 {
-                self.encode_readback(&mut enc, 0);
+            let round = (1..=k).contains(&stage);
+            for part in if round { vec![1, 2] } else { vec![3] } {
+                let tp = Instant::now();
+                let mut enc = self.encoder();
+                self.encode_parts(&mut enc, stage, part);
+                if stage == k + 1 {
+                    self.encode_readback(&mut enc, 0);
+                }
+                let sub = self.gpu.queue.submit([enc.finish()]);
+                self.wait(sub)?;
+                self.part_times
+                    .lock()
+                    .map(|mut v| v.push(tp.elapsed()))
+                    .ok();
             }
-            let sub = self.gpu.queue.submit([enc.finish()]);
-            self.wait(sub)?;
             times.push(t.elapsed());
+        }
+        if last < k + 2 {
+            return Err(SolverError::Device(format!(
+                "stopped after {last} stages: {:?}",
+                self.take_part_times()
+            )));
         }
         let t = Instant::now();
         let raw = self.read(0)?;
         let mut report = self.finish(input, &raw);
+        if std::env::var_os("FLUXMINER_PROFILE_PARTS").is_some() {
+            eprintln!("parts (s): {:?}", self.take_part_times());
+        }
         report.stats.generate = times[0];
         report.stats.rounds = times[1..=k as usize].to_vec();
         report.stats.recover = times[k as usize + 1] + t.elapsed();
@@ -343,9 +399,14 @@ impl WgpuSolver {
         let params = plan.layout.params;
         let cap = plan.layout.lane_slots as u64;
         let mut stats = SolveStats::default();
-        for &n in &raw.counts {
-            stats.lane_totals.written += u64::from(n).min(cap);
-            stats.lane_totals.overflowed += u64::from(n).saturating_sub(cap);
+        for layer in raw.counts.chunks_exact(plan.layout.buckets()) {
+            let mut stored = 0;
+            for &n in layer {
+                stored += u64::from(n).min(cap);
+                stats.lane_totals.overflowed += u64::from(n).saturating_sub(cap);
+            }
+            stats.layer_records.push(stored);
+            stats.lane_totals.written += stored;
         }
         stats.lane_totals.pruned = raw.stats[plan::ST_PRUNED as usize].into();
         stats.candidates = raw.stats[plan::ST_CANDS as usize].into();
@@ -385,10 +446,10 @@ impl Solver for WgpuSolver {
             "wgpu ({}, {:?}{})",
             self.gpu.info.name,
             self.gpu.info.backend,
-            if self.uses_subgroups() {
-                ", subgroups"
-            } else {
-                ""
+            match self.scan {
+                TwistScan::Subgroup => ", subgroup scan",
+                TwistScan::Workgroup => ", workgroup scan",
+                TwistScan::Serial => ", serial scan",
             }
         )
     }
@@ -480,7 +541,7 @@ impl Buffers {
         };
         let chunks = |label: &str, t: &Table| -> Vec<wgpu::Buffer> {
             (0..t.chunks())
-                .map(|i| storage(label, t.chunk_words(i)))
+                .map(|i| storage(label, t.chunk_bytes(i) / 4))
                 .collect()
         };
         Buffers {

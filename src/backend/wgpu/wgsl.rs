@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::plan::{self, MAX_SOLS, Plan, WG, WG_GEN};
+use crate::equihash::blake::{IV, SIGMA};
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const GENERATE: &str = include_str!("../../../shaders/generate.wgsl");
@@ -19,6 +20,19 @@ pub enum TwistScan {
     /// `subgroupInclusiveAdd`, corrected across 16-counter groups for any subgroup size
     /// (needs the `SUBGROUP` feature).
     Subgroup,
+    /// One invocation per 16-counter group, the prefix sum in registers: no barrier, no
+    /// workgroup memory, no subgroups (entry point `generate_serial`; twisted parameters only).
+    Serial,
+}
+
+impl TwistScan {
+    /// The entry point of the generation kernel for this variant.
+    pub fn entry(self) -> &'static str {
+        match self {
+            TwistScan::Serial => "generate_serial",
+            _ => "generate",
+        }
+    }
 }
 
 /// Which kernel module.
@@ -79,7 +93,7 @@ fn prelude(plan: &Plan) -> String {
     let lw = p.n().div_ceil(32);
     let lwp = lw.max((l.bucket_bits + 32 * plan.slot_words) / 32 + 1) + 1;
     let mut s = String::from("// Generated prelude: constants of the plan.\n");
-    let consts: [(&str, u64); 24] = [
+    let consts: [(&str, u64); 26] = [
         ("N_BITS", p.n().into()),
         ("K", p.k().into()),
         ("C", p.collision_bits().into()),
@@ -100,6 +114,8 @@ fn prelude(plan: &Plan) -> String {
         ("NI", p.solution_indices() as u64),
         ("WG", WG.into()),
         ("WG_GEN", WG_GEN.into()),
+        ("UNIT", plan.heap.unit_words.into()),
+        ("UPS", (plan.slot_words / plan.heap.unit_words).into()),
         ("MAX_CANDS", plan.max_cands.into()),
         ("MAX_SOLS", MAX_SOLS.into()),
         ("L0_FIELD_AT", l.layers[0].field_at.into()),
@@ -140,18 +156,31 @@ fn prelude(plan: &Plan) -> String {
          @group(0) @binding(3) var<storage, read_write> cd: array<u32>;\n\
          @group(0) @binding(4) var<storage, read_write> so: array<u32>;\n",
     );
+    let unit = if plan.heap.unit_words == 4 {
+        "vec4<u32>"
+    } else {
+        "vec2<u32>"
+    };
+    let _ = writeln!(s, "alias Unit = {unit};");
     for (t, name) in TABLES.iter().enumerate() {
         bindings(plan, t, name, &mut s);
     }
     s
 }
 
-/// Declares the chunks of table `t` and its accessors (`NAME_ld`, `NAME_st`, or `hd_xchg`).
+/// Declares the chunks of table `t` and its accessors, addressed by (row, unit in row):
+/// `NAME_ld`, `NAME_st`, or `hd_xchg` for the atomic heads.
 fn bindings(plan: &Plan, t: usize, name: &str, s: &mut String) {
+    let table = [plan.heap, plan.heap, plan.next, plan.heads, plan.tails][t];
     let chunks = table_chunks(plan)[t];
     let first = table_binding(plan, t);
     let atomic = name == "hd";
-    let ty = if atomic { "atomic<u32>" } else { "u32" };
+    let unit = match table.unit_words {
+        1 => "u32",
+        2 => "vec2<u32>",
+        _ => "vec4<u32>",
+    };
+    let ty = if atomic { "atomic<u32>" } else { unit };
     for c in 0..chunks {
         let _ = writeln!(
             s,
@@ -159,28 +188,30 @@ fn bindings(plan: &Plan, t: usize, name: &str, s: &mut String) {
             first + c
         );
     }
-    let log = plan.heap.chunk_log;
-    let mask = (1u64 << log) - 1;
+    let (rpc, ru) = (table.rows_per_chunk, table.row_units);
     let arms = |body: &dyn Fn(u32) -> String| -> String {
         (0..chunks)
             .map(|c| format!("        case {c}u: {{ {} }}\n", body(c)))
             .collect()
     };
+    let head = format!(
+        "    let c = row / {rpc}u;\n    let j = (row - c * {rpc}u) * {ru}u + u;\n    switch (c) {{\n"
+    );
     if atomic {
         let _ = write!(
             s,
-            "fn {name}_xchg(i: u32, v: u32) -> u32 {{\n    let j = i & {mask}u;\n    switch (i >> {log}u) {{\n{}        default: {{ return 0u; }}\n    }}\n}}\n",
+            "fn {name}_xchg(row: u32, u: u32, v: u32) -> u32 {{\n{head}{}        default: {{ return 0u; }}\n    }}\n}}\n",
             arms(&|c| format!("return atomicExchange(&{name}_{c}[j], v);"))
         );
     } else {
         let _ = write!(
             s,
-            "fn {name}_ld(i: u32) -> u32 {{\n    let j = i & {mask}u;\n    switch (i >> {log}u) {{\n{}        default: {{ return 0u; }}\n    }}\n}}\n",
+            "fn {name}_ld(row: u32, u: u32) -> {unit} {{\n{head}{}        default: {{ return {unit}(); }}\n    }}\n}}\n",
             arms(&|c| format!("return {name}_{c}[j];"))
         );
         let _ = write!(
             s,
-            "fn {name}_st(i: u32, v: u32) {{\n    let j = i & {mask}u;\n    switch (i >> {log}u) {{\n{}        default: {{ }}\n    }}\n}}\n",
+            "fn {name}_st(row: u32, u: u32, v: {unit}) {{\n{head}{}        default: {{ }}\n    }}\n}}\n",
             arms(&|c| format!("{name}_{c}[j] = v;"))
         );
     }
@@ -234,12 +265,13 @@ fn mask_array(plan: &Plan, words: Vec<u32>) -> String {
 
 /// The generation kernel's extra builtins and its twist code.
 fn twist_code(plan: &Plan, scan: TwistScan) -> (&'static str, String) {
-    if !plan.layout.params.twist() {
+    if !plan.layout.params.twist() || scan == TwistScan::Serial {
         return ("", String::new());
     }
     let mask = "    d[3] = d[3] & 0xf8ffffffu;\n    d[7] = d[7] & 0xf8ffffffu;\n    \
                 d[11] = d[11] & 0xf8ffffffu;\n    d[15] = d[15] & 0xf8ffffffu;\n";
     match scan {
+        TwistScan::Serial => unreachable!("handled above"),
         TwistScan::Workgroup => (
             "",
             format!(
@@ -277,30 +309,6 @@ fn twist_code(plan: &Plan, scan: TwistScan) -> (&'static str, String) {
         ),
     }
 }
-
-const IV: [u64; 8] = [
-    0x6a09e667f3bcc908,
-    0xbb67ae8584caa73b,
-    0x3c6ef372fe94f82b,
-    0xa54ff53a5f1d36f1,
-    0x510e527fade682d1,
-    0x9b05688c2b3e6c1f,
-    0x1f83d9abfb41bd6b,
-    0x5be0cd19137e2179,
-];
-
-const SIGMA: [[usize; 16]; 10] = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-    [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3],
-    [11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4],
-    [7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8],
-    [9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13],
-    [2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9],
-    [12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11],
-    [13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10],
-    [6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5],
-    [10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0],
-];
 
 /// `blake_final(g)`: the 16 little-endian output words of the final BLAKE2b block for counter
 /// `g`, fully unrolled, on `vec2<u32>` (x low, y high) so no 64-bit support is needed. The block
@@ -340,8 +348,7 @@ fn blake_final(g: u32) -> array<u32, 16> {
         1 => "m1".to_string(),
         _ => "z".to_string(),
     };
-    for r in 0..12 {
-        let sg = SIGMA[r % 10];
+    for sg in SIGMA {
         for (i, (a, b, c, d)) in [
             (0, 4, 8, 12),
             (1, 5, 9, 13),
@@ -385,6 +392,10 @@ pub fn all_kernels(plan: &Plan, subgroups: bool) -> Vec<(String, Kernel)> {
         "generate".to_string(),
         Kernel::Generate(TwistScan::Workgroup),
     )];
+    v.push((
+        "generate_serial".to_string(),
+        Kernel::Generate(TwistScan::Serial),
+    ));
     if subgroups {
         v.push((
             "generate_subgroup".to_string(),
