@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
+use super::backend_args::{Backend, BackendArgs};
 use super::{ParamsArgs, ThreadsArgs};
 use crate::miner::{self, Accounting, BackendConfig, BackendKind};
 use crate::net::client::ClientDriverConfig;
@@ -65,6 +66,9 @@ pub struct MineArgs {
     /// Solver threads.
     #[command(flatten)]
     pub threads: ThreadsArgs,
+    /// Solver backend and device.
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 impl MineArgs {
@@ -172,12 +176,13 @@ async fn mine(
     let mut net = ClientDriverConfig::new(urls, session);
     net.tls_insecure = args.tls_insecure;
     let backend = BackendConfig {
-        kind: BackendKind::Cpu,
+        kind: backend_kind(&args.backend),
         params,
         threads: args.threads.get(),
     };
     tracing::info!(
-        "backend cpu, {} threads, Equihash {params}",
+        "backend {:?}, {} CPU threads, Equihash {params}",
+        backend.kind,
         backend.threads
     );
     let acc = Arc::new(Mutex::new(Accounting::default()));
@@ -251,4 +256,14 @@ async fn status_loop(
     }
     bar.finish_and_clear();
     let _ = stop.send(true);
+}
+
+/// The miner's backend from `--backend` and `--device`.
+fn backend_kind(args: &BackendArgs) -> BackendKind {
+    match args.backend {
+        Backend::Cpu => BackendKind::Cpu,
+        Backend::Wgpu => BackendKind::Wgpu {
+            device: args.device,
+        },
+    }
 }

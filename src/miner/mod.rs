@@ -25,6 +25,11 @@ pub enum BackendKind {
     /// The CPU reference solver.
     #[default]
     Cpu,
+    /// The WGSL solver through wgpu on one adapter (`None`: the first).
+    Wgpu {
+        /// Adapter number, as `fluxminer devices` lists them.
+        device: Option<usize>,
+    },
 }
 
 /// Backend settings.
@@ -47,6 +52,20 @@ pub struct BackendConfig {
 pub fn solvers(cfg: &BackendConfig) -> Result<Vec<Box<dyn Solver>>, SolverError> {
     match cfg.kind {
         BackendKind::Cpu => Ok(vec![Box::new(CpuSolver::new(cfg.params, cfg.threads)?)]),
+        #[cfg(feature = "wgpu")]
+        BackendKind::Wgpu { device } => {
+            let opts = crate::backend::wgpu::solver::Options {
+                device,
+                ..Default::default()
+            };
+            Ok(vec![Box::new(crate::backend::wgpu::WgpuSolver::new(
+                cfg.params, opts,
+            )?)])
+        }
+        #[cfg(not(feature = "wgpu"))]
+        BackendKind::Wgpu { .. } => Err(SolverError::Unsupported(
+            "this build has no wgpu backend (cargo feature `wgpu`)".into(),
+        )),
     }
 }
 
