@@ -28,6 +28,8 @@ use crate::stratum::{Reject, SolRate};
 pub enum JobSourceKind {
     /// Recorded real headers, served in turn; each full cycle adds one second to `nTime`.
     Recorded(Vec<Template>),
+    /// The same recorded header for every job (load tests replaying its recorded solutions).
+    Replay(Template),
     /// A synthetic chain tip: the first template's version and bits, a fresh previous hash per
     /// job, `nTime` = now.
     Synthetic(Template),
@@ -87,6 +89,7 @@ struct Shared {
     book: RwLock<JobBook>,
     workers: Mutex<HashMap<String, WorkerStats>>,
     checks: AtomicU64,
+    full_checks: AtomicU64,
     connections: AtomicU64,
     next_nonce1: AtomicU64,
     job_seq: AtomicU64,
@@ -144,6 +147,9 @@ impl Shared {
                     prefix[100..104].copy_from_slice(&time.to_le_bytes());
                     PoolJob::from_header_prefix(id, &prefix, params, clean)
                 }
+                JobSourceKind::Replay(tpl) => {
+                    PoolJob::from_header_prefix(id, &tpl.prefix, params, clean)
+                }
                 JobSourceKind::Synthetic(tpl) => {
                     let mut prefix = tpl.prefix;
                     prefix[4..36].copy_from_slice(&sha256d(&seq.to_le_bytes()));
@@ -178,6 +184,7 @@ impl Shared {
             }
             ServerEvent::Accepted { worker, share } => {
                 self.checks.fetch_add(1, Ordering::Relaxed);
+                self.full_checks.fetch_add(1, Ordering::Relaxed);
                 let s = w.entry(worker.clone()).or_default();
                 s.accepted += 1;
                 s.sum_difficulty += share.difficulty;
@@ -190,6 +197,12 @@ impl Shared {
             }
             ServerEvent::Rejected { worker, reject } => {
                 self.checks.fetch_add(1, Ordering::Relaxed);
+                if matches!(
+                    reject,
+                    Reject::InvalidSolution(_) | Reject::LowDifficulty { .. }
+                ) {
+                    self.full_checks.fetch_add(1, Ordering::Relaxed);
+                }
                 let s = w.entry(worker.clone()).or_default();
                 let i = (reject.code().to_i64() - 20).clamp(0, 5) as usize;
                 s.rejected[i] += 1;
@@ -221,6 +234,7 @@ impl PoolHandle {
             book: RwLock::new(JobBook::default()),
             workers: Mutex::new(HashMap::new()),
             checks: AtomicU64::new(0),
+            full_checks: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             next_nonce1: AtomicU64::new(1),
             job_seq: AtomicU64::new(0),
@@ -254,6 +268,12 @@ impl PoolHandle {
     /// Shares checked so far (accepted + rejected).
     pub fn checks(&self) -> u64 {
         self.shared.checks.load(Ordering::Relaxed)
+    }
+
+    /// Shares that went through every check up to Equihash and the target (accepted, invalid
+    /// solution, low difficulty) — the expensive ones.
+    pub fn full_checks(&self) -> u64 {
+        self.shared.full_checks.load(Ordering::Relaxed)
     }
 
     /// Open connections.
@@ -298,7 +318,11 @@ async fn rotate_jobs(shared: Arc<Shared>, every: Duration, mut stop: watch::Rece
     t.tick().await;
     loop {
         tokio::select! {
-            _ = t.tick() => { shared.make_job(true); }
+            _ = t.tick() => {
+                // Replayed headers stay valid across jobs: keep older jobs open.
+                let clean = !matches!(shared.cfg.jobs, JobSourceKind::Replay(_));
+                shared.make_job(clean);
+            }
             _ = stop.changed() => return,
         }
     }

@@ -648,3 +648,117 @@ impl JobSource for JobBook {
         self.jobs.back().cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stratum::difficulty::target_from_difficulty;
+    use crate::stratum::job::solution_with_length;
+    use crate::stratum::templates;
+
+    /// The ZelHash-size share check on block 400000 with its real nonce and both solutions.
+    #[test]
+    fn zelhash_share_checks_byte_for_byte() {
+        let tpl = templates::recorded().remove(0);
+        let job = PoolJob::from_header_prefix("1".into(), &tpl.prefix, Params::ZELHASH, true);
+        let (nonce, sol) = &tpl.solutions[0];
+        let (_, alt) = &tpl.solutions[1];
+        let nonce1 = &nonce[..4];
+        let sub = |nonce2: &[u8], sol: &[u8]| Submit {
+            worker: "w".into(),
+            job_id: "1".into(),
+            time: hex::encode(job.notify.time),
+            nonce2: hex::encode(nonce2),
+            solution: hex::encode(solution_with_length(sol)),
+        };
+        let d1 = target_from_difficulty(1.0, DifficultyScale::Pool).unwrap();
+        let now = 1_565_516_944 + 10;
+        let mut seen = HashSet::new();
+        let good = sub(&nonce[4..], sol);
+        let ok = check_share(Some(&job), nonce1, d1, &good, &mut seen, now).unwrap();
+        assert!(
+            ok.block_candidate,
+            "block 400000's own solution meets nBits"
+        );
+        assert!(
+            (ok.share_difficulty - 9196.0).abs() < 1.0,
+            "{}",
+            ok.share_difficulty
+        );
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &good, &mut seen, now),
+            Err(Reject::Duplicate)
+        );
+        let r = check_share(
+            Some(&job),
+            nonce1,
+            d1,
+            &sub(&nonce[4..], alt),
+            &mut seen,
+            now,
+        );
+        assert!(
+            matches!(r, Err(Reject::LowDifficulty { share_difficulty }) if share_difficulty < 0.001),
+            "{r:?}"
+        );
+        assert_eq!(
+            check_share(None, nonce1, d1, &good, &mut seen, now),
+            Err(Reject::JobNotFound)
+        );
+        let mut s = good.clone();
+        s.time = "90e44f5".into();
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &s, &mut seen, now),
+            Err(Reject::TimeSize)
+        );
+        s.time = "8fe44f5d".into();
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &s, &mut seen, now),
+            Err(Reject::TimeOutOfRange)
+        );
+        let mut s = good.clone();
+        s.nonce2.push_str("00");
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &s, &mut seen, now),
+            Err(Reject::NonceSize)
+        );
+        let mut s = good.clone();
+        s.solution.truncate(104);
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &s, &mut seen, now),
+            Err(Reject::SolutionSize)
+        );
+        let mut s = good.clone();
+        s.nonce2.replace_range(0..2, "zz");
+        assert_eq!(
+            check_share(Some(&job), nonce1, d1, &s, &mut seen, now),
+            Err(Reject::BadHex("nonce2"))
+        );
+        // One flipped solution bit: the verifier's rule is named.
+        let mut bad = sol.clone();
+        bad[10] ^= 1;
+        let r = check_share(
+            Some(&job),
+            nonce1,
+            d1,
+            &sub(&nonce[4..], &bad),
+            &mut HashSet::new(),
+            now,
+        );
+        assert!(matches!(r, Err(Reject::InvalidSolution(_))), "{r:?}");
+        // Without the twist the same share is invalid: the pool must verify ZelHash as ZelHash.
+        let untwisted = PoolJob {
+            params: Params::ZELHASH.with_twist(false).unwrap(),
+            ..job.clone()
+        };
+        let r = check_share(
+            Some(&untwisted),
+            nonce1,
+            d1,
+            &good,
+            &mut HashSet::new(),
+            now,
+        );
+        assert!(matches!(r, Err(Reject::InvalidSolution(_))), "{r:?}");
+    }
+}
