@@ -200,14 +200,18 @@ fn block_400000_and_random_full_inputs_equal_the_cpu_solver() {
 #[test]
 fn two_hundred_small_inputs_equal_the_cpu_solver() {
     let _guard = lock();
-    for (params, seed) in [(Params::EH96_5, 96u64), (Params::EH48_5, 48)] {
+    // Floors well under each set's yield, so the comparison cannot pass on empty sets: 96,5
+    // gives about 1.9 solutions per input, 48,5 about 0.7 (143 over 200 inputs by exhaustive
+    // Wagner in tests/cpu_solver.rs).
+    for (params, seed, floor) in [(Params::EH96_5, 96u64, 150), (Params::EH48_5, 48, 50)] {
         let mut g = gpu(params, None);
         let mut cpu = CpuSolver::new(params, threads()).unwrap();
         let reports = compare_with_cpu(&mut g, &mut cpu, &random_inputs(seed, 100));
         let found: usize = reports.iter().map(|r| r.solutions.len()).sum();
+        eprintln!("{params}: {found} solutions in 100 inputs");
         assert!(
-            found > 100,
-            "{params}: only {found} solutions in 100 inputs"
+            found >= floor,
+            "{params}: only {found} solutions in 100 inputs (floor {floor})"
         );
     }
 }
