@@ -4,7 +4,8 @@
 //! adapter fails: `WgpuSolver::new` errors and the test panics.
 //!
 //! `FLUXMINER_WGPU_FULL_N` sets how many random full-size ZelHash inputs to compare (default
-//! [`DEFAULT_FULL_N`], chosen so the suite fits CI's time on lavapipe; see the README).
+//! [`DEFAULT_FULL_N`] = 20, as the issue asks: about 77 s each on lavapipe with 2 vCPUs, GPU and
+//! CPU solve together, so about 26 minutes of CI's 90).
 
 use std::sync::Mutex;
 
@@ -19,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
 /// Random full-size inputs compared by default.
-const DEFAULT_FULL_N: usize = 2;
+const DEFAULT_FULL_N: usize = 20;
 
 /// One solver at a time: each holds gigabytes and lavapipe uses every core.
 static DEVICE: Mutex<()> = Mutex::new(());
