@@ -3,18 +3,14 @@
 
 use std::process::{Command, Output};
 
-use serde_json::Value;
+mod solver_support;
+use solver_support::vector;
 
 fn fluxminer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fluxminer"))
         .args(args)
         .output()
         .expect("the binary runs")
-}
-
-fn vector(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("vector")).expect("JSON")
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -5,20 +5,9 @@ use fluxminer::backend::cpu::CpuSolver;
 use fluxminer::equihash::{
     Kind, Params, indices_from_minimal, is_valid_solution, minimal_from_indices,
 };
-use serde_json::Value;
 
-fn vector(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("vector file")).expect("JSON")
-}
-
-fn hex_field(v: &Value, key: &str) -> Vec<u8> {
-    hex::decode(v[key].as_str().expect("field")).expect("hex")
-}
-
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
+mod solver_support;
+use solver_support::{hex_field, threads, vector};
 
 #[test]
 fn block_400000_input_yields_exactly_its_two_known_solutions() {

@@ -6,17 +6,9 @@ use fluxminer::equihash::{
     self, INPUT_LEN, Kind, PERSONALIZATION_ZCASH, Params, blake::HashInput, indices_from_minimal,
     is_valid_solution, leaves,
 };
-use serde_json::Value;
 
-fn vector(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("vector files are JSON")
-}
-
-fn hex_field(v: &Value, key: &str) -> Vec<u8> {
-    hex::decode(v[key].as_str().unwrap_or_else(|| panic!("field {key}"))).expect("hex")
-}
+mod solver_support;
+use solver_support::{hex_field, vector};
 
 /// Splits a serialized PoW header into (140-byte input, solution) after its CompactSize.
 fn split_header(header: &[u8]) -> (&[u8], &[u8]) {

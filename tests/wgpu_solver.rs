@@ -17,7 +17,9 @@ use fluxminer::backend::wgpu::{WgpuSolver, device};
 use fluxminer::backend::{SolveReport, Solver};
 use fluxminer::equihash::{Params, indices_from_minimal};
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
+
+mod solver_support;
+use solver_support::{hex_field, threads, vector};
 
 /// Random full-size inputs compared by default.
 const DEFAULT_FULL_N: usize = 20;
@@ -27,19 +29,6 @@ static DEVICE: Mutex<()> = Mutex::new(());
 
 fn lock() -> std::sync::MutexGuard<'static, ()> {
     DEVICE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn vector(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("vector file")).expect("JSON")
-}
-
-fn hex_field(v: &Value, key: &str) -> Vec<u8> {
-    hex::decode(v[key].as_str().expect("field")).expect("hex")
-}
-
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn gpu(params: Params, scan: Option<TwistScan>) -> WgpuSolver {

@@ -1,4 +1,4 @@
-//! Solver backends behind one trait: the CPU reference solver now, GPU backends later.
+//! Solver backends behind one trait: the CPU reference solver and the wgpu (WGSL) GPU backend.
 //!
 //! Every backend returns index lists that the caller may trust only after
 //! [`crate::equihash::is_valid_indices`]; the CPU solver re-verifies its own output already.
@@ -59,6 +59,37 @@ pub struct SolveStats {
     pub invalid_sample: Vec<Kind>,
     /// Solutions found more than once.
     pub repeated_solutions: u64,
+}
+
+impl SolveStats {
+    /// Counts a recovered candidate that is not a solution: `None` for a repeated leaf index, a
+    /// failed rule otherwise. `NonZeroRoot` is a false candidate (it fails only in the bits the
+    /// layout did not store; up to four kept as samples); any other rule is a solver bug.
+    pub fn count_rejected(&mut self, rule: Option<Kind>, indices: Vec<u32>) {
+        match rule {
+            None => self.duplicate_candidates += 1,
+            Some(Kind::NonZeroRoot) => {
+                self.false_candidates += 1;
+                if self.false_sample.len() < 4 {
+                    self.false_sample.push(indices);
+                }
+            }
+            Some(kind) => {
+                self.invalid_candidates += 1;
+                if self.invalid_sample.len() < 4 {
+                    self.invalid_sample.push(kind);
+                }
+            }
+        }
+    }
+
+    /// Sorts the verified `solutions` and removes solutions found more than once, counting them.
+    pub fn dedup_solutions(&mut self, solutions: &mut Vec<Vec<u32>>) {
+        solutions.sort_unstable();
+        let before = solutions.len();
+        solutions.dedup();
+        self.repeated_solutions = (before - solutions.len()) as u64;
+    }
 }
 
 /// The result of one solve.

@@ -236,25 +236,10 @@ impl CpuSolver {
         for r in checked {
             match r {
                 Ok(s) => solutions.push(s),
-                Err((None, _)) => stats.duplicate_candidates += 1,
-                Err((Some(Kind::NonZeroRoot), indices)) => {
-                    stats.false_candidates += 1;
-                    if stats.false_sample.len() < 4 {
-                        stats.false_sample.push(indices);
-                    }
-                }
-                Err((Some(kind), _)) => {
-                    stats.invalid_candidates += 1;
-                    if stats.invalid_sample.len() < 4 {
-                        stats.invalid_sample.push(kind);
-                    }
-                }
+                Err((rule, indices)) => stats.count_rejected(rule, indices),
             }
         }
-        solutions.sort_unstable();
-        let before = solutions.len();
-        solutions.dedup();
-        stats.repeated_solutions = (before - solutions.len()) as u64;
+        stats.dedup_solutions(&mut solutions);
         solutions
     }
 }

@@ -8,7 +8,7 @@ use super::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Table, WG};
 use super::wgsl::{self, Kernel, TwistScan};
 use crate::backend::{SolveReport, SolveStats, Solver, SolverError};
 use crate::equihash::blake::HashInput;
-use crate::equihash::{INPUT_LEN, Kind, Params, is_valid_indices};
+use crate::equihash::{INPUT_LEN, Params, is_valid_indices};
 
 /// Options of a [`WgpuSolver`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -419,23 +419,10 @@ impl WgpuSolver {
         for s in raw.sols.chunks_exact(ni).take(found) {
             match is_valid_indices(&params, &hash_input, s) {
                 Ok(()) => solutions.push(s.to_vec()),
-                Err(e) => {
-                    let kind = e.kind();
-                    if kind == Kind::NonZeroRoot {
-                        stats.false_candidates += 1;
-                    } else {
-                        stats.invalid_candidates += 1;
-                    }
-                    if stats.invalid_sample.len() < 4 {
-                        stats.invalid_sample.push(kind);
-                    }
-                }
+                Err(e) => stats.count_rejected(Some(e.kind()), s.to_vec()),
             }
         }
-        solutions.sort_unstable();
-        let before = solutions.len();
-        solutions.dedup();
-        stats.repeated_solutions = (before - solutions.len()) as u64;
+        stats.dedup_solutions(&mut solutions);
         SolveReport { solutions, stats }
     }
 }
