@@ -7,18 +7,11 @@ use fluxminer::equihash::{
 };
 
 mod solver_support;
-use solver_support::{hex_field, threads, vector};
+use solver_support::{block_400000, hex_field, threads, vector};
 
 #[test]
 fn block_400000_input_yields_exactly_its_two_known_solutions() {
-    let v = vector("mainnet_block_400000_zelhash.json");
-    let input = hex_field(&v, "equihash_input_140_hex");
-    let onchain = indices_from_minimal(&Params::ZELHASH, &hex_field(&v, "solution_hex")).unwrap();
-    let alt = indices_from_minimal(
-        &Params::ZELHASH,
-        &hex_field(&v, "alternative_valid_solution_hex"),
-    )
-    .unwrap();
+    let (input, [onchain, alt]) = block_400000();
     let mut solver = CpuSolver::new(Params::ZELHASH, threads()).unwrap();
     let report = solver.solve(&input).unwrap();
     eprintln!("{:?}", report.stats);

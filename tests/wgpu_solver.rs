@@ -15,11 +15,11 @@ use fluxminer::backend::wgpu::solver::Options;
 use fluxminer::backend::wgpu::wgsl::{self, TwistScan};
 use fluxminer::backend::wgpu::{WgpuSolver, device};
 use fluxminer::backend::{SolveReport, Solver};
-use fluxminer::equihash::{Params, indices_from_minimal};
+use fluxminer::equihash::Params;
 use rand::{Rng, SeedableRng};
 
 mod solver_support;
-use solver_support::{hex_field, threads, vector};
+use solver_support::{block_400000, threads};
 
 /// Random full-size inputs compared by default.
 const DEFAULT_FULL_N: usize = 20;
@@ -84,14 +84,7 @@ fn compare_with_cpu(
 
 #[test]
 fn every_kernel_parses_and_validates_with_naga() {
-    let lavapipe = DeviceLimits {
-        max_binding: 128 << 20,
-        max_buffer: (2 << 30) - 1,
-        max_storage_buffers: 32,
-        max_workgroup_storage: 32 << 10,
-        max_invocations: 1024,
-        max_workgroups_per_dim: 65_535,
-    };
+    let lavapipe = DeviceLimits::LAVAPIPE;
     let discrete = DeviceLimits {
         max_binding: (2 << 30) - 1,
         max_storage_buffers: 64,
@@ -146,12 +139,10 @@ fn an_adapter_exists_and_can_run_zelhash() {
 #[test]
 fn too_small_a_device_is_named() {
     let tiny = DeviceLimits {
-        max_binding: 128 << 20,
-        max_buffer: (2 << 30) - 1,
         max_storage_buffers: 8,
         max_workgroup_storage: 16 << 10,
         max_invocations: 256,
-        max_workgroups_per_dim: 65_535,
+        ..DeviceLimits::LAVAPIPE
     };
     let e = Plan::new(Params::ZELHASH, &tiny, None)
         .unwrap_err()
@@ -162,14 +153,7 @@ fn too_small_a_device_is_named() {
 #[test]
 fn block_400000_and_random_full_inputs_equal_the_cpu_solver() {
     let _guard = lock();
-    let v = vector("mainnet_block_400000_zelhash.json");
-    let input = hex_field(&v, "equihash_input_140_hex");
-    let onchain = indices_from_minimal(&Params::ZELHASH, &hex_field(&v, "solution_hex")).unwrap();
-    let alt = indices_from_minimal(
-        &Params::ZELHASH,
-        &hex_field(&v, "alternative_valid_solution_hex"),
-    )
-    .unwrap();
+    let (input, [onchain, alt]) = block_400000();
     let mut g = gpu(Params::ZELHASH, None);
     let golden = g.solve(&input).expect("gpu solve");
     eprintln!("{}: {:?}", g.name(), golden.stats);

@@ -1,6 +1,7 @@
 //! Shared support for the solver and CLI integration tests: reading `tests/vectors/`.
 #![allow(dead_code)]
 
+use fluxminer::equihash::{Params, indices_from_minimal};
 use serde_json::Value;
 
 /// The JSON vector file `tests/vectors/{name}`.
@@ -18,4 +19,16 @@ pub fn hex_field(v: &Value, key: &str) -> Vec<u8> {
 /// Solver threads: every core.
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Block 400000's 140-byte Equihash input and its two known ZelHash solutions as indices, the
+/// on-chain one first.
+pub fn block_400000() -> (Vec<u8>, [Vec<u32>; 2]) {
+    let v = vector("mainnet_block_400000_zelhash.json");
+    let indices = |key| indices_from_minimal(&Params::ZELHASH, &hex_field(&v, key)).unwrap();
+    let solutions = [
+        indices("solution_hex"),
+        indices("alternative_valid_solution_hex"),
+    ];
+    (hex_field(&v, "equihash_input_140_hex"), solutions)
 }

@@ -36,6 +36,18 @@ pub struct DeviceLimits {
     pub max_workgroups_per_dim: u32,
 }
 
+impl DeviceLimits {
+    /// lavapipe's limits (Mesa 22.3, measured): the device CI proves the kernels on.
+    pub const LAVAPIPE: DeviceLimits = DeviceLimits {
+        max_binding: 128 << 20,
+        max_buffer: (2 << 30) - 1,
+        max_storage_buffers: 32,
+        max_workgroup_storage: 32 << 10,
+        max_invocations: 1024,
+        max_workgroups_per_dim: 65_535,
+    };
+}
+
 /// Why the solver cannot run on a device (each names what is lacking).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -382,15 +394,7 @@ pub const ST_PRUNED: u32 = 4;
 mod tests {
     use super::*;
 
-    /// lavapipe's limits (Mesa 22.3, measured).
-    pub(crate) const LAVAPIPE: DeviceLimits = DeviceLimits {
-        max_binding: 128 << 20,
-        max_buffer: (2 << 30) - 1,
-        max_storage_buffers: 32,
-        max_workgroup_storage: 32 << 10,
-        max_invocations: 1024,
-        max_workgroups_per_dim: 65_535,
-    };
+    const LAVAPIPE: DeviceLimits = DeviceLimits::LAVAPIPE;
 
     #[test]
     fn zelhash_fits_lavapipe_in_128_mib_bindings() {
