@@ -179,12 +179,7 @@ impl Header {
     /// fluxd `src/primitives/block.h:179-199` (`CEquihashInput`); spec §4.1, §5.4.
     pub fn equihash_input(&self) -> Option<[u8; EQUIHASH_INPUT_LEN]> {
         match &self.proof {
-            Proof::Work { nonce, .. } => {
-                let mut out = [0u8; EQUIHASH_INPUT_LEN];
-                out[..COMMON_PREFIX_LEN].copy_from_slice(&self.common_prefix());
-                out[COMMON_PREFIX_LEN..].copy_from_slice(nonce);
-                Some(out)
-            }
+            Proof::Work { nonce, .. } => Some(equihash_input(&self.common_prefix(), nonce)),
             Proof::Node { .. } => None,
         }
     }
@@ -238,22 +233,46 @@ impl Header {
     /// fluxd `src/primitives/block.cpp:14-17` (`GetHash`), `src/primitives/block.h:68-72`
     /// (`SER_GETHASH` skips `vchBlockSig`); spec §4.1, §4.2.
     pub fn block_hash(&self) -> BlockHash {
-        let mut h = Sha256::new();
         match &self.proof {
             Proof::Work { nonce, solution } => {
-                h.update(self.common_prefix());
-                h.update(nonce);
-                let mut len = Vec::with_capacity(3);
-                write_compact_size(&mut len, solution.len() as u64);
-                h.update(&len);
-                h.update(solution);
+                pow_block_hash(&equihash_input(&self.common_prefix(), nonce), solution)
             }
             Proof::Node { .. } => {
-                h.update(self.pon_hashed_bytes().expect("pon header"));
+                let first = Sha256::digest(self.pon_hashed_bytes().expect("pon header"));
+                BlockHash::from_internal_bytes(Sha256::digest(first).into())
             }
         }
-        BlockHash::from_internal_bytes(Sha256::digest(h.finalize()).into())
     }
+}
+
+/// The 140-byte Equihash input: the 108-byte common prefix ‖ the 32-byte nonce. Miners and pools
+/// build it from a job's prefix; [`Header::equihash_input`] from a parsed header.
+///
+/// # Consensus
+/// fluxd `src/primitives/block.h:179-199` (`CEquihashInput` ‖ `nNonce`); spec §4.1, §5.4.
+pub fn equihash_input(
+    prefix: &[u8; COMMON_PREFIX_LEN],
+    nonce: &[u8; 32],
+) -> [u8; EQUIHASH_INPUT_LEN] {
+    let mut out = [0u8; EQUIHASH_INPUT_LEN];
+    out[..COMMON_PREFIX_LEN].copy_from_slice(prefix);
+    out[COMMON_PREFIX_LEN..].copy_from_slice(nonce);
+    out
+}
+
+/// The hash of a PoW header given its Equihash input and minimal solution:
+/// SHA256d(input ‖ CompactSize(len) ‖ solution). Pools compare it with the share target.
+///
+/// # Consensus
+/// fluxd `src/primitives/block.cpp:14-17` (`GetHash`); spec §4.1, `spec/stratum.md` §5.
+pub fn pow_block_hash(input: &[u8; EQUIHASH_INPUT_LEN], solution: &[u8]) -> BlockHash {
+    let mut len = Vec::with_capacity(3);
+    write_compact_size(&mut len, solution.len() as u64);
+    let mut h = Sha256::new();
+    h.update(input);
+    h.update(&len);
+    h.update(solution);
+    BlockHash::from_internal_bytes(Sha256::digest(h.finalize()).into())
 }
 
 #[cfg(test)]

@@ -516,13 +516,19 @@ const TESTNET_FUNDS: [FundPayment; 3] = [
     },
 ];
 
+/// Mainnet `powLimit`: `0007ffff…ff` (also stratum's pool difficulty 1).
+///
+/// # Consensus
+/// fluxd `src/chainparams.cpp` (`consensus.powLimit` for mainnet).
+pub const MAINNET_POW_LIMIT: Target = Target::from_display_hex_const(
+    "0007ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+);
+
 static MAINNET: NetworkParams = NetworkParams {
     name: "main",
     genesis_hash: MAINNET_CHECKPOINTS[0].hash,
     genesis_time: 1_516_980_000,
-    pow_limit: Target::from_display_hex_const(
-        "0007ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-    ),
+    pow_limit: MAINNET_POW_LIMIT,
     pon_limit: Target::from_display_hex_const(
         "0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
     ),

@@ -12,9 +12,7 @@ use crate::consensus::Target;
 ///
 /// # Consensus
 /// fluxd `src/chainparams.cpp` (`consensus.powLimit` for mainnet); ZIP 301 §"Targets".
-pub const POW_LIMIT: Target = Target::from_display_hex_const(
-    "0007ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-);
+pub const POW_LIMIT: Target = crate::consensus::params::MAINNET_POW_LIMIT;
 
 /// ccminer/yiimp "stratum difficulty" 1: `00ffff00…00` (tpruvot ccminer `equi/equi-stratum.cpp`).
 pub const CCMINER_DIFF1: Target = Target::from_display_hex_const(

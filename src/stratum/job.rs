@@ -7,11 +7,13 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::consensus::encode::write_compact_size;
-use crate::consensus::hash::sha256d;
+use crate::consensus::header::{COMMON_PREFIX_LEN, pow_block_hash};
 use crate::equihash::{INPUT_LEN, Params};
 
+pub use crate::consensus::header::equihash_input;
+
 /// Bytes of the header a job fixes: version ‖ prev ‖ merkle ‖ reserved ‖ time ‖ bits.
-pub const HEADER_PREFIX_LEN: usize = 108;
+pub const HEADER_PREFIX_LEN: usize = COMMON_PREFIX_LEN;
 /// Bytes of the header nonce (`NONCE_1 ‖ NONCE_2`).
 pub const NONCE_LEN: usize = 32;
 
@@ -222,17 +224,6 @@ impl Notify {
     }
 }
 
-/// The 140-byte Equihash input: header prefix ‖ 32-byte nonce.
-pub fn equihash_input(
-    prefix: &[u8; HEADER_PREFIX_LEN],
-    nonce: &[u8; NONCE_LEN],
-) -> [u8; INPUT_LEN] {
-    let mut input = [0u8; INPUT_LEN];
-    input[..HEADER_PREFIX_LEN].copy_from_slice(prefix);
-    input[HEADER_PREFIX_LEN..].copy_from_slice(nonce);
-    input
-}
-
 /// The solution as submitted: CompactSize(len) ‖ minimal solution (for ZelHash `34` ‖ 52 bytes).
 pub fn solution_with_length(solution: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(solution.len() + 3);
@@ -241,13 +232,10 @@ pub fn solution_with_length(solution: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The share hash `SHA256d(input ‖ CompactSize(len) ‖ solution)`, internal byte order (§5).
+/// The share hash `SHA256d(input ‖ CompactSize(len) ‖ solution)`, internal byte order (§5):
+/// the PoW block hash of [`pow_block_hash`].
 pub fn share_hash(input: &[u8; INPUT_LEN], solution: &[u8]) -> [u8; 32] {
-    let mut buf = Vec::with_capacity(INPUT_LEN + 3 + solution.len());
-    buf.extend_from_slice(input);
-    write_compact_size(&mut buf, solution.len() as u64);
-    buf.extend_from_slice(solution);
-    sha256d(&buf)
+    *pow_block_hash(input, solution).as_internal_bytes()
 }
 
 #[cfg(test)]
