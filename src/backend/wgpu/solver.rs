@@ -299,6 +299,7 @@ impl WgpuSolver {
             .ok()
             .and_then(|v| v.parse::<u32>().ok())
             .unwrap_or(k + 2);
+        let mut last_sub = None;
         for stage in (0..=k + 1).take(last as usize) {
             let t = Instant::now();
             let round = (1..=k).contains(&stage);
@@ -310,7 +311,8 @@ impl WgpuSolver {
                     self.encode_readback(&mut enc, 0);
                 }
                 let sub = self.gpu.queue.submit([enc.finish()]);
-                self.wait(sub)?;
+                self.wait(sub.clone())?;
+                last_sub = Some(sub);
                 self.part_times
                     .lock()
                     .map(|mut v| v.push(tp.elapsed()))
@@ -325,7 +327,7 @@ impl WgpuSolver {
             )));
         }
         let t = Instant::now();
-        let raw = self.read(0)?;
+        let raw = self.read(0, last_sub.expect("the final stage was submitted"))?;
         let mut report = self.finish(input, &raw);
         if std::env::var_os("FLUXMINER_PROFILE_PARTS").is_some() {
             eprintln!("parts (s): {:?}", self.take_part_times());
@@ -355,16 +357,15 @@ impl WgpuSolver {
             .map_err(|e| SolverError::Device(format!("waiting for the device: {e}")))
     }
 
-    /// Maps staging buffer `i` (its copy must have completed) and copies the results out.
-    fn read(&self, i: usize) -> Result<Readback, SolverError> {
+    /// Maps staging buffer `i` once `sub` (the submission that copied into it) has completed,
+    /// and copies the results out. Waits for `sub` only, not for work queued after it, so the
+    /// next nonce keeps the device busy meanwhile.
+    fn read(&self, i: usize, sub: wgpu::SubmissionIndex) -> Result<Readback, SolverError> {
         let buf = &self.staging[i];
         let (tx, rx) = std::sync::mpsc::channel();
         buf.slice(..)
             .map_async(wgpu::MapMode::Read, move |r| drop(tx.send(r)));
-        self.gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| SolverError::Device(format!("waiting for the device: {e}")))?;
+        self.wait(sub)?;
         rx.recv()
             .map_err(|e| SolverError::Device(e.to_string()))?
             .map_err(|e| SolverError::Device(format!("reading results back: {e}")))?;
@@ -386,8 +387,7 @@ impl WgpuSolver {
     }
 
     fn collect(&self, f: InFlight) -> Result<SolveReport, SolverError> {
-        self.wait(f.submission)?;
-        let raw = self.read(f.staging)?;
+        let raw = self.read(f.staging, f.submission)?;
         let mut report = self.finish(&f.input, &raw);
         report.stats.generate = f.started.elapsed();
         Ok(report)
