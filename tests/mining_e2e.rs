@@ -9,7 +9,7 @@ use std::time::Duration;
 use fluxminer::backend::Solver;
 use fluxminer::backend::cpu::CpuSolver;
 use fluxminer::equihash::{Params, minimal_from_indices};
-use fluxminer::miner::{self, Accounting, BackendConfig, BackendKind};
+use fluxminer::miner::{self, Accounting};
 use fluxminer::net::client::ClientDriverConfig;
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
@@ -72,13 +72,14 @@ async fn mine_for(
 ) -> (Accounting, f64) {
     let acc = Arc::new(Mutex::new(Accounting::default()));
     let (tx, rx) = watch::channel(false);
-    let backend = BackendConfig {
-        kind: BackendKind::Cpu,
-        params: PARAMS,
-        threads: 2,
-    };
+    let solver: Box<dyn Solver> = Box::new(CpuSolver::new(PARAMS, 2).unwrap());
     let started = std::time::Instant::now();
-    let task = tokio::spawn(miner::run(backend, driver(pool, worker), acc.clone(), rx));
+    let task = tokio::spawn(miner::run(
+        vec![solver],
+        driver(pool, worker),
+        acc.clone(),
+        rx,
+    ));
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
     during();
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;

@@ -8,9 +8,9 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use super::backend_args::{Backend, BackendArgs};
+use super::backend_args::{BackendArgs, make_solver};
 use super::{ParamsArgs, ThreadsArgs};
-use crate::miner::{self, Accounting, BackendConfig, BackendKind};
+use crate::miner::{self, Accounting};
 use crate::net::client::ClientDriverConfig;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::server::{ExtranonceMode, ServerConfig};
@@ -138,6 +138,9 @@ async fn mine(
     args: &MineArgs,
     params: crate::equihash::Params,
 ) -> anyhow::Result<std::process::ExitCode> {
+    if args.user.is_empty() {
+        bail!("--user ADDR.WORKER is required");
+    }
     let mut urls = args.pool_urls()?;
     let mut test_pool = None;
     if urls.is_empty() {
@@ -154,9 +157,6 @@ async fn mine(
             tls: false,
         });
         test_pool = Some(pool);
-    }
-    if args.user.is_empty() {
-        bail!("--user ADDR.WORKER is required");
     }
     let session = ClientConfig {
         user: args.user.clone(),
@@ -175,16 +175,8 @@ async fn mine(
     };
     let mut net = ClientDriverConfig::new(urls, session);
     net.tls_insecure = args.tls_insecure;
-    let backend = BackendConfig {
-        kind: backend_kind(&args.backend),
-        params,
-        threads: args.threads.get(),
-    };
-    tracing::info!(
-        "backend {:?}, {} CPU threads, Equihash {params}",
-        backend.kind,
-        backend.threads
-    );
+    let solver = make_solver(params, &args.threads, &args.backend, None)?;
+    tracing::info!("backend {}, Equihash {params}", solver.name());
     let acc = Arc::new(Mutex::new(Accounting::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
@@ -195,7 +187,7 @@ async fn mine(
         args.duration,
         stop_tx,
     ));
-    miner::run(backend, net, acc.clone(), stop_rx).await?;
+    miner::run(vec![solver], net, acc.clone(), stop_rx).await?;
     status.abort();
     let secs = started.elapsed().as_secs_f64();
     let summary = acc.lock().expect("accounting lock").summary(secs);
@@ -256,14 +248,4 @@ async fn status_loop(
     }
     bar.finish_and_clear();
     let _ = stop.send(true);
-}
-
-/// The miner's backend from `--backend` and `--device`.
-fn backend_kind(args: &BackendArgs) -> BackendKind {
-    match args.backend {
-        Backend::Cpu => BackendKind::Cpu,
-        Backend::Wgpu => BackendKind::Wgpu {
-            device: args.device,
-        },
-    }
 }
