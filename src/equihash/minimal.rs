@@ -28,6 +28,14 @@ pub fn indices_from_minimal(params: &Params, bytes: &[u8]) -> Option<Vec<u32>> {
     Some(out)
 }
 
+/// Packs `indices` into the minimal encoding, or `None` when they are not `2^k` indices of
+/// `n/(k+1)+1` bits each (a backend's output that cannot be a solution).
+pub fn try_minimal_from_indices(params: &Params, indices: &[u32]) -> Option<Vec<u8>> {
+    let fits = indices.len() == params.solution_indices()
+        && indices.iter().all(|&i| u64::from(i) < params.leaf_count());
+    fits.then(|| minimal_from_indices(params, indices))
+}
+
 /// Packs `2^k` indices into the minimal encoding.
 ///
 /// # Panics

@@ -14,7 +14,7 @@ pub mod minimal;
 pub mod params;
 pub mod verify;
 
-pub use minimal::{indices_from_minimal, minimal_from_indices};
+pub use minimal::{indices_from_minimal, minimal_from_indices, try_minimal_from_indices};
 pub use params::{PERSONALIZATION_ZCASH, PERSONALIZATION_ZEL, Params, ParamsError};
 pub use verify::{Error, Kind, is_valid_indices, is_valid_solution};
 

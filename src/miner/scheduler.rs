@@ -19,9 +19,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::accounting::Accounting;
 use super::nonce::NonceLayout;
 use crate::backend::Solver;
-use crate::equihash::{is_valid_solution, minimal_from_indices};
+use crate::equihash::{is_valid_solution, try_minimal_from_indices};
 use crate::stratum::MiningJob;
-use crate::stratum::job::{NONCE_LEN, equihash_input, share_hash};
+use crate::stratum::job::{HEADER_PREFIX_LEN, NONCE_LEN, equihash_input, share_hash};
 
 /// The job every worker should be on, with its epoch.
 #[derive(Debug, Default)]
@@ -87,11 +87,7 @@ fn recheck(
     indices: &[u32],
     acc: &Mutex<Accounting>,
 ) -> Option<Vec<u8>> {
-    let fits = indices.len() == job.params.solution_indices()
-        && indices
-            .iter()
-            .all(|&i| u64::from(i) < job.params.leaf_count());
-    let encoded = fits.then(|| minimal_from_indices(&job.params, indices));
+    let encoded = try_minimal_from_indices(&job.params, indices);
     let Some(encoded) = encoded.filter(|e| is_valid_solution(&job.params, input, e).is_ok()) else {
         acc.lock().expect("accounting lock").compute_errors += 1;
         return None;
@@ -116,6 +112,7 @@ pub fn spawn_worker(
             let mut epoch = 0;
             let mut counter = 0u64;
             let mut layout = None;
+            let mut header_prefix = [0u8; HEADER_PREFIX_LEN];
             while !stop.load(Ordering::Relaxed) {
                 let Some((e, job)) = board.current() else {
                     std::thread::sleep(Duration::from_millis(20));
@@ -124,6 +121,7 @@ pub fn spawn_worker(
                 if e != epoch {
                     epoch = e;
                     counter = 0;
+                    header_prefix = job.notify.header_prefix();
                     layout = NonceLayout::new(&job.nonce1, &prefix)
                         .inspect_err(|err| {
                             tracing::error!("cannot mine job {}: {err}", job.notify.job_id)
@@ -135,7 +133,7 @@ pub fn spawn_worker(
                     continue;
                 };
                 counter += 1;
-                let input = equihash_input(&job.notify.header_prefix(), &nonce);
+                let input = equihash_input(&header_prefix, &nonce);
                 let report = match solver.solve(&input) {
                     Ok(r) => r,
                     Err(err) => {
