@@ -190,7 +190,6 @@ enum Pending {
         difficulty: f64,
         sent_ms: u64,
     },
-    Other,
 }
 
 /// Why a share cannot be submitted.
@@ -235,11 +234,6 @@ impl ClientSession {
             last_rx_ms: 0,
             outgoing: Vec::new(),
         }
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ClientConfig {
-        &self.cfg
     }
 
     fn send(&mut self, method: &str, params: Vec<Value>, kind: Pending) -> u64 {
@@ -510,7 +504,6 @@ impl ClientSession {
                     latency_ms: now_ms.saturating_sub(sent_ms),
                 }])
             }
-            Pending::Other => Ok(Vec::new()),
         }
     }
 
@@ -536,10 +529,6 @@ impl ClientSession {
         Ok(vec![Event::Subscribed { nonce1, session_id }])
     }
 
-    /// Sends a request whose answer nobody waits for (e.g. `mining.suggest_target`).
-    pub fn send_other(&mut self, method: &str, params: Vec<Value>) {
-        self.send(method, params, Pending::Other);
-    }
 }
 
 fn number(v: &Value) -> Option<f64> {

@@ -379,11 +379,6 @@ impl ServerSession {
         std::mem::take(&mut self.outgoing)
     }
 
-    /// The difficulty for new jobs.
-    pub fn difficulty(&self) -> f64 {
-        self.difficulty
-    }
-
     /// Whether `mining.subscribe` happened (jobs are only sent after it).
     pub fn is_subscribed(&self) -> bool {
         self.subscribed

@@ -187,16 +187,6 @@ impl WgpuSolver {
         &self.plan
     }
 
-    /// The adapter's description.
-    pub fn adapter(&self) -> &wgpu::AdapterInfo {
-        &self.gpu.info
-    }
-
-    /// Whether the generation kernel uses the subgroup scan.
-    pub fn uses_subgroups(&self) -> bool {
-        self.scan == TwistScan::Subgroup
-    }
-
     /// The twist scan in use.
     pub fn scan(&self) -> TwistScan {
         self.scan
@@ -624,9 +614,4 @@ fn bind_group_layout(d: &wgpu::Device, plan: &Plan) -> wgpu::BindGroupLayout {
         label: Some("fluxminer"),
         entries: &entries,
     })
-}
-
-/// Wall time of a duration list, for reports.
-pub fn total(d: &[Duration]) -> Duration {
-    d.iter().sum()
 }
