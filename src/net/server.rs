@@ -70,10 +70,14 @@ pub struct WorkerStats {
 }
 
 impl WorkerStats {
+    /// The slot of `rejected` that counts `code` (20..=25; any other code in slot 20).
+    fn slot(code: ErrorCode) -> usize {
+        (code.to_i64() - 20).clamp(0, 5) as usize
+    }
+
     /// Shares rejected with `code`.
     pub fn rejected_with(&self, code: ErrorCode) -> u64 {
-        let i = (code.to_i64() - 20).clamp(0, 5) as usize;
-        self.rejected[i]
+        self.rejected[Self::slot(code)]
     }
 
     /// Sol/s estimate over the time since the worker appeared, as of `now_s`.
@@ -204,8 +208,7 @@ impl Shared {
                     self.full_checks.fetch_add(1, Ordering::Relaxed);
                 }
                 let s = w.entry(worker.clone()).or_default();
-                let i = (reject.code().to_i64() - 20).clamp(0, 5) as usize;
-                s.rejected[i] += 1;
+                s.rejected[WorkerStats::slot(reject.code())] += 1;
                 if !matches!(reject, Reject::JobNotFound | Reject::Duplicate) {
                     tracing::debug!("share from {worker} rejected: {reject}");
                 }

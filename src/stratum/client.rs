@@ -528,7 +528,6 @@ impl ClientSession {
         }
         Ok(vec![Event::Subscribed { nonce1, session_id }])
     }
-
 }
 
 fn number(v: &Value) -> Option<f64> {
