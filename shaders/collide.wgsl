@@ -1,104 +1,91 @@
-// One collision round (or the final round), in two passes over the input layer, one invocation
-// per input slot (x: slot in bucket, y: bucket); no workgroup barriers.
-//
-// link:  each record pushes itself onto the chain of its rest bits in a per-bucket table of heads
-//        in global memory (one atomic exchange on 2^R addresses per bucket: little contention).
-// pairs: each record walks the chain below itself; every pair with equal rest bits is met exactly
-//        once. A collision round XORs the pair, drops the collided digit and appends the result
-//        to the bucket of its next digit, keeping the back-pointer fields of layer r-2 that live
-//        in the low bits of the output slot (tromp's in-slot layout); the final round emits the
-//        pairs whose remaining bits are all zero as candidates.
+// One collision round r (layer r−1 → layer r) or the final round, one workgroup per region of the
+// input layer, entirely in workgroup memory:
+//  load:  every record of the region is read from global memory once; its hash words go to
+//         workgroup memory (one plane per word) and it is pushed on the chain of its key (an
+//         atomic exchange on a head in workgroup memory; links are 16 bits, two per word).
+//  pairs: every record walks the chain below itself, so each pair with equal rest bits is met
+//         exactly once, and `emit` handles it (generated in front: `round` or `final`).
+// No global head table, no clear pass, one dispatch per round.
 
-fn load_hash(b: u32, s: u32) -> array<u32, SW> {
-    var x = hin_slot(b, s);
-    for (var w = 0u; w < SW; w++) {
-        x[w] = x[w] & IN_MASK[w];
+var<workgroup> srec: array<u32, SREC_WORDS>;
+var<workgroup> shead: array<atomic<u32>, NKEYS>;
+var<workgroup> slink: array<u32, LINK_WORDS>;
+
+fn link_of(s: u32) -> u32 {
+    return (slink[s >> 1u] >> ((s & 1u) << 4u)) & 0xffffu;
+}
+
+fn key_of(s: u32) -> u32 {
+    return srec[s] >> (32u - KEY_BITS);
+}
+
+// Whether records `a` and `b` of the region have the same rest bits (the digit being collided).
+fn rest_eq(a: u32, b: u32) -> bool {
+    return KEY_BITS == IN_R || ((srec[a] ^ srec[b]) >> (32u - IN_R)) == 0u;
+}
+
+// The XOR of the hash words of records `s` and `a`.
+fn xor_of(s: u32, a: u32) -> Rec {
+    var x: Rec;
+    for (var w = 0u; w < IN_HW; w++) {
+        x[w] = srec[w * IN_CAP + s] ^ srec[w * IN_CAP + a];
     }
     return x;
 }
 
-fn bucket_fill(layer: u32, b: u32) -> u32 {
-    return min(atomicLoad(&cn[layer * NB + b]), CAP);
-}
-
-@compute @workgroup_size(WG)
-fn link(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let b = gid.y;
-    let s = gid.x;
-    if (s >= bucket_fill(LAYER_IN, b)) {
-        return;
-    }
-    let rest = hin_ld(b, s * UPS).x >> (32u - R);
-    let old = hd_xchg(b, rest, s + 1u);
-    nx_st(b, s, old);
-}
-
-fn emit_pair(b: u32, a: u32, s: u32, x: ptr<function, array<u32, SW>>) {
-    if (FINAL) {
-        var z = 0u;
-        for (var w = 0u; w < SW; w++) {
-            z = z | (*x)[w];
-        }
-        if (z == 0u) {
-            let c = atomicAdd(&st[ST_CANDS], 1u);
-            if (c < MAX_CANDS) {
-                cd[3u * c] = b;
-                cd[3u * c + 1u] = a;
-                cd[3u * c + 2u] = s;
+fn load_region(lid: u32, region: u32, fill: u32) {
+    for (var u = lid; 2u * u < fill; u += WG) {
+        var packed = 0u;
+        for (var h = 0u; h < 2u; h++) {
+            let s = 2u * u + h;
+            if (s < fill) {
+                var x = hin_rec(region, s);
+                for (var w = 0u; w < IN_HW; w++) {
+                    srec[w * IN_CAP + s] = x[w] & IN_MASK[w];
+                }
+                let old = atomicExchange(&shead[x[0] >> (32u - KEY_BITS)], s + 1u);
+                packed = packed | (old << (h * 16u));
             }
         }
-        return;
+        slink[u] = packed;
     }
-    let nb = slot_bits(x, R, B);
-    var v: array<u32, SW>;
-    var z = 0u;
-    for (var w = 0u; w < SW; w++) {
-        var lo = 0u;
-        if (w + 1u < SW) {
-            lo = (*x)[w + 1u] >> (32u - C);
-        }
-        v[w] = ((*x)[w] << C) | lo;
-        z = z | v[w];
-    }
-    if (PRUNE && z == 0u) {
-        atomicAdd(&st[ST_PRUNED], 1u);
-        return;
-    }
-    let pos = atomicAdd(&cn[LAYER_OUT * NB + nb], 1u);
-    if (pos >= CAP) {
-        return;
-    }
-    if (OUT_FIELD_AT > 0u) {
-        let old = hout_slot(nb, pos);
-        for (var w = 0u; w < SW; w++) {
-            v[w] = v[w] | (old[w] & KEEP_MASK[w]);
+}
+
+fn pairs(lid: u32, region: u32, fill: u32) {
+    for (var s = lid; s < fill; s += WG) {
+        var j = link_of(s);
+        loop {
+            if (j == 0u) {
+                break;
+            }
+            let a = j - 1u;
+            if (rest_eq(s, a)) {
+                emit(region, s, a);
+            }
+            j = link_of(a);
         }
     }
-    set_field(&v, OUT_FIELD_AT, SB, s);
-    set_field(&v, OUT_FIELD_AT + SB, SB, a);
-    set_field(&v, OUT_FIELD_AT + 2u * SB, B, b);
-    hout_put(nb, pos, &v);
 }
 
 @compute @workgroup_size(WG)
-fn pairs(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let b = gid.y;
-    let s = gid.x;
-    if (s >= bucket_fill(LAYER_IN, b)) {
-        return;
+fn collide(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    profile_begin(lid);
+    let region = wid.y * nwg.x + wid.x;
+    for (var h = lid; h < NKEYS; h += WG) {
+        atomicStore(&shead[h], 0u);
     }
-    let me = load_hash(b, s);
-    var j = nx_ld(b, s);
-    loop {
-        if (j == 0u) {
-            break;
-        }
-        let a = j - 1u;
-        var x = load_hash(b, a);
-        for (var w = 0u; w < SW; w++) {
-            x[w] = x[w] ^ me[w];
-        }
-        emit_pair(b, a, s, &x);
-        j = nx_ld(b, a);
+    let fill = min(atomicLoad(&sm[CNT_IN + region]), IN_CAP);
+    if (lid == 0u) {
+        atomicAdd(&sm[ST_RECORDS + LAYER_IN], fill);
     }
+    zero_words(ZERO_AT, ZERO_WORDS, region * WG + lid, nwg.x * nwg.y * WG);
+    workgroupBarrier();
+    load_region(lid, region, fill);
+    workgroupBarrier();
+    pairs(lid, region, fill);
+    profile_end(lid, region == 0u);
 }

@@ -1,8 +1,10 @@
-// Round 0: one invocation per BLAKE2b counter g. The final block is hashed from the host's
-// midstate (blake_final, generated), the ZelHash twist (generated: none, a
-// workgroup-memory scan or a subgroup scan) turns B(g) into D(g), and each of the PER leaves is
-// scattered into its bucket (an atomic per-bucket counter) with its leaf index in the slot's
-// field and the dropped low bits of the last digit in the tails table.
+// Round 0: one invocation per BLAKE2b counter g (`generate`), or per aligned group of 16 counters
+// (`generate_serial`). The final block is hashed from the host's midstate (`blake_final`,
+// generated: two-word or 64-bit arithmetic), the ZelHash twist (generated: none, a
+// workgroup-memory scan or a subgroup scan) turns B(g) into D(g), and each of the PER leaves goes
+// to the region of its first OUT_B bits in layer 0: its other bits as one record, its index
+// into the index table at the same slot. Every kernel also zeroes the region counters of layers
+// 1..k−1 for this nonce's rounds.
 
 var<workgroup> tw: array<array<u32, 16>, WG_GEN>;
 
@@ -18,7 +20,7 @@ fn bswap(x: u32) -> u32 {
 }
 
 fn emit_leaf(d: ptr<function, array<u32, 16>>, s: u32, i: u32) {
-    var l: array<u32, LWP>;
+    var l: Rec;
     let start = s * SLICE;
     for (var q = 0u; q < LW; q++) {
         if (SLICE % 4u == 0u) {
@@ -45,18 +47,14 @@ fn emit_leaf(d: ptr<function, array<u32, 16>>, s: u32, i: u32) {
             l[q] = l[q] & ~(0xffffffffu >> (N_BITS - first));
         }
     }
-    let bucket = l[0] >> (32u - B);
-    var slot: array<u32, SW>;
-    for (var w = 0u; w < SW; w++) {
-        slot[w] = leaf_bits(&l, B + 32u * w, 32u) & L0_MASK[w];
-    }
-    set_field(&slot, L0_FIELD_AT, INDEX_BITS, i);
-    if (DROP > 0u) {
-        tl_st(i, 0u, leaf_bits(&l, N_BITS - max(DROP, 1u), max(DROP, 1u)));
-    }
-    let pos = atomicAdd(&cn[bucket], 1u);
-    if (pos < CAP) {
-        hout_put(bucket, pos, &slot);
+    let region = l[0] >> (32u - OUT_B);
+    var rec = shl(&l, OUT_B);
+    let pos = sm_add(CNT_OUT + region, 1u);
+    if (pos < OUT_CAP) {
+        hout_put(region, pos, &rec);
+        ix_st(region, pos, i);
+    } else {
+        sm_add(ST_OVERFLOW, 1u);
     }
 }
 
@@ -67,19 +65,21 @@ fn generate(
     @builtin(num_workgroups) nwg: vec3<u32>,
     /*SUBGROUP_ARGS*/
 ) {
-    let g = (wid.y * nwg.x + wid.x) * WG_GEN + lid;
+    profile_begin(lid);
+    let group = wid.y * nwg.x + wid.x;
+    let g = group * WG_GEN + lid;
+    zero_words(ZERO_AT, ZERO_WORDS, g, nwg.x * nwg.y * WG_GEN);
     var d = blake_final(g);
     /*TWIST_CODE*/
-    if (g >= HASHES) {
-        return;
-    }
-    for (var s = 0u; s < PER; s++) {
-        let i = g * PER + s;
-        if (i >= LEAVES) {
-            break;
+    if (g < HASHES) {
+        for (var s = 0u; s < PER; s++) {
+            let i = g * PER + s;
+            if (i < LEAVES) {
+                emit_leaf(&d, s, i);
+            }
         }
-        emit_leaf(&d, s, i);
     }
+    profile_end(lid, group == 0u);
 }
 
 // The barrier-free variant: one invocation per aligned group of 16 counters hashes them in turn,
@@ -92,28 +92,30 @@ fn generate_serial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let group = (wid.y * nwg.x + wid.x) * WG_GEN + lid;
-    if (group * 16u >= HASHES) {
-        return;
-    }
-    var acc: array<u32, 16>;
-    for (var j = 0u; j < 16u; j++) {
-        let g = group * 16u + j;
-        let h = blake_final(g);
-        for (var w = 0u; w < 16u; w++) {
-            acc[w] += h[w];
-        }
-        var d = acc;
-        d[3] = d[3] & 0xf8ffffffu;
-        d[7] = d[7] & 0xf8ffffffu;
-        d[11] = d[11] & 0xf8ffffffu;
-        d[15] = d[15] & 0xf8ffffffu;
-        for (var s = 0u; s < PER; s++) {
-            let i = g * PER + s;
-            if (i >= LEAVES) {
-                break;
+    profile_begin(lid);
+    let wg = wid.y * nwg.x + wid.x;
+    let group = wg * WG_GEN + lid;
+    zero_words(ZERO_AT, ZERO_WORDS, group, nwg.x * nwg.y * WG_GEN);
+    if (group * 16u < HASHES) {
+        var acc: array<u32, 16>;
+        for (var j = 0u; j < 16u; j++) {
+            let g = group * 16u + j;
+            let h = blake_final(g);
+            for (var w = 0u; w < 16u; w++) {
+                acc[w] += h[w];
             }
-            emit_leaf(&d, s, i);
+            var d = acc;
+            d[3] = d[3] & 0xf8ffffffu;
+            d[7] = d[7] & 0xf8ffffffu;
+            d[11] = d[11] & 0xf8ffffffu;
+            d[15] = d[15] & 0xf8ffffffu;
+            for (var s = 0u; s < PER; s++) {
+                let i = g * PER + s;
+                if (i < LEAVES) {
+                    emit_leaf(&d, s, i);
+                }
+            }
         }
     }
+    profile_end(lid, wg == 0u);
 }

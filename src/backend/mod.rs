@@ -42,12 +42,18 @@ pub struct SolveStats {
     pub recover: Duration,
     /// Records stored in each layer (0 = the leaves), where the backend counts them.
     pub layer_records: Vec<u64>,
+    /// Pairs pruned in each round 1..k−1, where the backend counts them per round.
+    pub round_pruned: Vec<u64>,
     /// Records written, lost to full buckets, and pruned, over all rounds.
     pub lane_totals: cpu::RoundTotals,
     /// Final-round candidates.
     pub candidates: u64,
     /// Candidates with a repeated leaf index.
     pub duplicate_candidates: u64,
+    /// Candidates whose walk back to the leaves failed (a GPU solver bug if ever non-zero).
+    pub lost_candidates: u64,
+    /// Pairs a GPU round dropped because the partner's rank did not fit its back-pointer.
+    pub rank_lost: u64,
     /// Candidates that fail only in the bits the layout did not store.
     pub false_candidates: u64,
     /// Up to four of those, in canonical order: they collide at every round and fail only at the
@@ -59,6 +65,33 @@ pub struct SolveStats {
     pub invalid_sample: Vec<Kind>,
     /// Solutions found more than once.
     pub repeated_solutions: u64,
+    /// Global-memory traffic per stage as the kernels counted it (GPU backends in profile
+    /// mode; empty otherwise).
+    pub counted: Vec<StageCount>,
+    /// Compute dispatches the kernels counted (profile mode; 0 otherwise).
+    pub dispatches: u32,
+}
+
+/// Global-memory traffic of one stage of one solve, counted by the kernels themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageCount {
+    /// Bytes loaded from global memory.
+    pub read_bytes: u64,
+    /// Bytes stored to global memory.
+    pub written_bytes: u64,
+    /// Global atomic read-modify-writes (one per record or event).
+    pub atomics: u64,
+}
+
+/// What a [`Solver::solve_stream`] does next, as its `next` callback says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    /// Start solving this input.
+    Input(Vec<u8>),
+    /// Nothing to start now: finish what is in flight (each result to `done`), then ask again.
+    Drain,
+    /// Finish what is in flight, then return.
+    Stop,
 }
 
 impl SolveStats {
@@ -113,9 +146,34 @@ pub trait Solver: Send {
     /// When the backend fails; finding no solution is not an error.
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError>;
 
-    /// Solves several inputs, one result each, in order. GPU backends override this to queue the
-    /// next input's work before reading back the previous result; the default solves one by one.
+    /// Solves inputs as `next` hands them over and passes each result, in order, to `done`.
+    /// GPU backends override this to keep several inputs in flight, so the device never waits
+    /// for the host between nonces; the default solves one at a time.
+    fn solve_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Feed,
+        done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
+    ) {
+        loop {
+            match next() {
+                Feed::Input(input) => {
+                    let report = self.solve(&input);
+                    done(input, report);
+                }
+                Feed::Drain => {}
+                Feed::Stop => return,
+            }
+        }
+    }
+
+    /// Solves several inputs, one result each, in order, through [`Solver::solve_stream`].
     fn solve_many(&mut self, inputs: &[Vec<u8>]) -> Vec<Result<SolveReport, SolverError>> {
-        inputs.iter().map(|i| self.solve(i)).collect()
+        let mut queue = inputs.iter();
+        let mut out = Vec::with_capacity(inputs.len());
+        self.solve_stream(
+            &mut || queue.next().map_or(Feed::Stop, |i| Feed::Input(i.clone())),
+            &mut |_, r| out.push(r),
+        );
+        out
     }
 }

@@ -45,6 +45,9 @@ pub struct BackendArgs {
     /// serial).
     #[arg(long, value_enum)]
     pub scan: Option<Scan>,
+    /// wgpu: BLAKE2b on 64-bit integers (default: where the adapter offers them).
+    #[arg(long, value_name = "BOOL")]
+    pub int64: Option<bool>,
 }
 
 /// Builds the solver the arguments ask for.
@@ -89,6 +92,7 @@ fn wgpu_solver(
             Scan::Workgroup => TwistScan::Workgroup,
             Scan::Subgroup => TwistScan::Subgroup,
         }),
+        int64: args.int64,
         profile: args.profile,
     };
     Ok(Box::new(

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::backend_args::{Backend, BackendArgs, make_solver};
 use super::{ParamsArgs, ThreadsArgs, golden};
 use crate::backend::cpu::CpuSolver;
-use crate::backend::{SolveReport, Solver};
+use crate::backend::{Feed, SolveReport, Solver, StageCount};
 use crate::equihash::blake::HashInput;
 use crate::equihash::leaves::{TWIST_GROUP, digest_group};
 use crate::equihash::{self, INPUT_LEN, Params};
@@ -98,6 +98,9 @@ struct Run {
     report: SolveReport,
 }
 
+/// Solves `nonces` benchmark inputs through [`Solver::solve_stream`], so GPU backends keep
+/// several nonces in flight as when mining; a run's wall time is the time since the previous
+/// result (the first: since the start).
 fn timed_runs(
     solver: &mut dyn Solver,
     params: &Params,
@@ -113,23 +116,46 @@ fn timed_runs(
     );
     let mut runs = Vec::with_capacity(nonces as usize);
     let mut found = 0usize;
-    for i in 0..nonces {
-        let input = bench_input(base, i);
-        let start = Instant::now();
-        let report = solver.solve(&input)?;
-        let wall = start.elapsed();
-        for s in &report.solutions {
-            let bytes = equihash::minimal_from_indices(params, s);
-            equihash::is_valid_solution(params, &input, &bytes)
-                .context("the solver returned an invalid solution")?;
-        }
-        found += report.solutions.len();
-        bar.set_message(format!("{found} solutions"));
-        bar.inc(1);
-        runs.push(Run { wall, report });
-    }
+    let failure: std::cell::RefCell<Option<anyhow::Error>> = Default::default();
+    let mut next_nonce = 0u32;
+    let mut last = Instant::now();
+    solver.solve_stream(
+        &mut || {
+            if next_nonce == nonces || failure.borrow().is_some() {
+                return Feed::Stop;
+            }
+            next_nonce += 1;
+            Feed::Input(bench_input(base, next_nonce - 1))
+        },
+        &mut |input, result| {
+            let wall = last.elapsed();
+            last = Instant::now();
+            let report = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    failure.borrow_mut().get_or_insert(e.into());
+                    return;
+                }
+            };
+            for s in &report.solutions {
+                let bytes = equihash::minimal_from_indices(params, s);
+                if let Err(e) = equihash::is_valid_solution(params, &input, &bytes) {
+                    failure.borrow_mut().get_or_insert(
+                        anyhow::Error::new(e).context("the solver returned an invalid solution"),
+                    );
+                }
+            }
+            found += report.solutions.len();
+            bar.set_message(format!("{found} solutions"));
+            bar.inc(1);
+            runs.push(Run { wall, report });
+        },
+    );
     bar.finish_and_clear();
-    Ok(runs)
+    match failure.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(runs),
+    }
 }
 
 /// The golden header prefix with a benchmark nonce: bytes 108..112 count up from a fixed tag.
@@ -161,15 +187,21 @@ fn report(params: &Params, threads: usize, runs: &[Run]) {
         solutions as f64 / secs
     );
     println!("solutions per nonce: {:.3}", solutions as f64 / n);
-    let generate = median(runs.iter().map(|r| r.report.stats.generate).collect());
-    let hashing = hashing_estimate(params, threads);
-    println!(
-        "median split:        generate {:.3} s (of which BLAKE2b ≈ {:.3} s), rounds {}, recovery {:.3} s",
-        generate.as_secs_f64(),
-        hashing.as_secs_f64(),
-        round_medians(runs),
-        median(runs.iter().map(|r| r.report.stats.recover).collect()).as_secs_f64()
-    );
+    if runs.iter().all(|r| !r.report.stats.rounds.is_empty()) {
+        let generate = median(runs.iter().map(|r| r.report.stats.generate).collect());
+        let hashing = hashing_estimate(params, threads);
+        println!(
+            "median split:        generate {:.4} s (CPU BLAKE2b alone ≈ {:.3} s), rounds {}, recovery {:.4} s",
+            generate.as_secs_f64(),
+            hashing.as_secs_f64(),
+            round_medians(runs),
+            median(runs.iter().map(|r| r.report.stats.recover).collect()).as_secs_f64()
+        );
+    } else {
+        println!(
+            "median split:        not timed per stage (GPU nonces pipelined; --profile times each stage)"
+        );
+    }
     let lost: u64 = runs
         .iter()
         .map(|r| r.report.stats.lane_totals.overflowed)
@@ -184,6 +216,48 @@ fn report(params: &Params, threads: usize, runs: &[Run]) {
         Some(m) => println!("peak memory:         {m:.0} MiB resident"),
         None => println!("peak memory:         unknown (no /proc/self/status)"),
     }
+    if let Some(line) = traffic_line(runs) {
+        println!("{line}");
+    }
+}
+
+/// The kernels' own traffic counters, mean per nonce, when the backend counted them
+/// (`--profile` on a GPU backend), with the per-stage figures before it.
+fn traffic_line(runs: &[Run]) -> Option<String> {
+    let counted: Vec<&[StageCount]> = runs
+        .iter()
+        .map(|r| r.report.stats.counted.as_slice())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if counted.is_empty() {
+        return None;
+    }
+    let n = counted.len() as f64;
+    let gib = |b: u64| b as f64 / n / f64::from(1u32 << 30);
+    let stages = counted[0].len();
+    let mut parts = Vec::with_capacity(stages);
+    for s in 0..stages {
+        let read: u64 = counted.iter().map(|c| c[s].read_bytes).sum();
+        let written: u64 = counted.iter().map(|c| c[s].written_bytes).sum();
+        parts.push(format!("{:.3}+{:.3}", gib(read), gib(written)));
+    }
+    println!(
+        "traffic per stage:   [{}] GiB read+written",
+        parts.join(", ")
+    );
+    let total =
+        |f: fn(&StageCount) -> u64| -> u64 { counted.iter().flat_map(|c| c.iter()).map(f).sum() };
+    let dispatches: u64 = runs
+        .iter()
+        .map(|r| u64::from(r.report.stats.dispatches))
+        .sum();
+    Some(format!(
+        "traffic: {:.2} GiB read, {:.2} GiB written, {:.1} M atomics, {:.0} dispatches per nonce (counted)",
+        gib(total(|c| c.read_bytes)),
+        gib(total(|c| c.written_bytes)),
+        total(|c| c.atomics) as f64 / n / 1e6,
+        dispatches as f64 / n
+    ))
 }
 
 fn round_medians(runs: &[Run]) -> String {

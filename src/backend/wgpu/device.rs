@@ -1,5 +1,6 @@
 //! Adapters: enumeration (for `fluxminer devices` and `--device I`), their limits, and opening a
-//! device with the adapter's own limits and the `SUBGROUP` feature when present.
+//! device with the adapter's own limits and the `SUBGROUP` and `SHADER_INT64` features when
+//! present.
 
 use super::plan::{DeviceLimits, Plan};
 use crate::backend::SolverError;
@@ -19,13 +20,16 @@ pub struct AdapterSummary {
     pub limits: DeviceLimits,
     /// Whether subgroup operations are available.
     pub subgroups: bool,
+    /// Whether shaders may use 64-bit integers.
+    pub int64: bool,
     /// `Ok(MiB)` when ZelHash fits, with the footprint; otherwise what the adapter lacks.
     pub zelhash: Result<u64, String>,
 }
 
 /// The plan-relevant limits of an adapter.
-pub fn device_limits(l: &wgpu::Limits) -> DeviceLimits {
+pub fn device_limits(info: &wgpu::AdapterInfo, l: &wgpu::Limits) -> DeviceLimits {
     DeviceLimits {
+        cpu: info.device_type == wgpu::DeviceType::Cpu,
         max_binding: l.max_storage_buffer_binding_size,
         max_buffer: l.max_buffer_size,
         max_storage_buffers: l.max_storage_buffers_per_shader_stage,
@@ -49,12 +53,13 @@ pub fn summaries() -> Vec<AdapterSummary> {
         .iter()
         .enumerate()
         .map(|(index, a)| {
-            let limits = device_limits(&a.limits());
+            let limits = device_limits(&a.get_info(), &a.limits());
             AdapterSummary {
                 index,
                 info: a.get_info(),
                 limits,
                 subgroups: a.features().contains(wgpu::Features::SUBGROUP),
+                int64: a.features().contains(wgpu::Features::SHADER_INT64),
                 zelhash: Plan::new(Params::ZELHASH, &limits, None)
                     .map(|p| p.footprint() >> 20)
                     .map_err(|e| e.to_string()),
@@ -75,6 +80,8 @@ pub struct Opened {
     pub queue: wgpu::Queue,
     /// Whether `SUBGROUP` was enabled.
     pub subgroups: bool,
+    /// Whether `SHADER_INT64` was enabled.
+    pub int64: bool,
 }
 
 /// Opens adapter `index` (default: the first), requesting its own limits and `SUBGROUP` when
@@ -98,12 +105,10 @@ pub fn open(index: Option<usize>) -> Result<Opened, SolverError> {
             all.len()
         ))
     })?;
-    let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
-    let required_features = if subgroups {
-        wgpu::Features::SUBGROUP
-    } else {
-        wgpu::Features::empty()
-    };
+    let wanted = wgpu::Features::SUBGROUP | wgpu::Features::SHADER_INT64;
+    let required_features = adapter.features() & wanted;
+    let subgroups = required_features.contains(wgpu::Features::SUBGROUP);
+    let int64 = required_features.contains(wgpu::Features::SHADER_INT64);
     let wl = adapter.limits();
     let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("fluxminer"),
@@ -114,9 +119,10 @@ pub fn open(index: Option<usize>) -> Result<Opened, SolverError> {
     .map_err(|e| SolverError::Device(format!("cannot open adapter {i}: {e}")))?;
     Ok(Opened {
         info: adapter.get_info(),
-        limits: device_limits(&wl),
+        limits: device_limits(&adapter.get_info(), &wl),
         device,
         queue,
         subgroups,
+        int64,
     })
 }

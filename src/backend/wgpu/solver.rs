@@ -1,27 +1,43 @@
-//! [`WgpuSolver`]: pipelines and buffers built once per device, one command buffer per nonce, and
-//! [`Solver::solve_many`] queueing the next nonce before the previous result is read back.
+//! [`WgpuSolver`]: pipelines, bind groups and buffers built once per device; one command buffer
+//! per nonce; [`Solver::solve_stream`] keeps [`DEPTH`] nonces in flight so the device never waits
+//! for the host. Only the stats block and the solutions come back (≈ 4.5 KiB per nonce);
+//! profile mode runs the stages one by one, timed, with kernels that count their own traffic.
 
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::time::Instant;
 
 use super::device::{self, Opened};
-use super::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Table, WG};
-use super::wgsl::{self, Kernel, TwistScan};
-use crate::backend::{SolveReport, SolveStats, Solver, SolverError};
+use super::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Stage};
+use super::wgsl::{self, FIRST_VIEW_BINDING, Kernel, SMALL_BINDING, TwistScan, UNIFORM_BINDING};
+use crate::backend::{Feed, SolveReport, SolveStats, Solver, SolverError, StageCount};
 use crate::equihash::blake::HashInput;
 use crate::equihash::{INPUT_LEN, Params, is_valid_indices};
+
+/// Nonces a stream keeps in flight.
+pub const DEPTH: usize = 2;
 
 /// Options of a [`WgpuSolver`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// Adapter number (`fluxminer devices`); default the first.
     pub device: Option<usize>,
-    /// Bucket bits (tuning; default the CPU solver's choice).
+    /// Base region bits (tuning; default: the fewest regions that fit workgroup memory).
     pub bucket_bits: Option<u32>,
     /// The twist scan of the generation kernel; default: subgroups when the device's smallest
     /// subgroup holds a whole 16-counter group, the barrier-free serial scan otherwise.
     pub scan: Option<TwistScan>,
-    /// Wait after every stage and time it (slower; fills the per-stage times of the stats).
+    /// BLAKE2b on 64-bit integers; default: where the adapter offers `SHADER_INT64`.
+    pub int64: Option<bool>,
+    /// Run the stages one by one, time them, and count each kernel's global-memory traffic.
     pub profile: bool,
+}
+
+/// One kernel ready to dispatch.
+struct Pipe {
+    kernel: Kernel,
+    pipeline: wgpu::ComputePipeline,
+    group: wgpu::BindGroup,
+    groups: (u32, u32),
 }
 
 /// The WGSL solver on one device.
@@ -29,23 +45,15 @@ pub struct WgpuSolver {
     plan: Plan,
     gpu: Opened,
     scan: TwistScan,
+    int64: bool,
     profile: bool,
-    generate: wgpu::ComputePipeline,
-    link: Vec<wgpu::ComputePipeline>,
-    pairs: Vec<wgpu::ComputePipeline>,
-    recover: wgpu::ComputePipeline,
-    /// Bind groups by parity: `[p]` binds heap `p` as output and heap `1 − p` as input.
-    groups: [wgpu::BindGroup; 2],
+    /// Generation, rounds 1..k (k is the final round), recovery.
+    pipes: Vec<Pipe>,
     uniform: wgpu::Buffer,
-    counts: wgpu::Buffer,
-    stats: wgpu::Buffer,
-    sols: wgpu::Buffer,
-    heads: Vec<wgpu::Buffer>,
-    staging: [wgpu::Buffer; 2],
-    /// Every other buffer, kept alive for the bind groups.
+    small: wgpu::Buffer,
+    staging: Vec<wgpu::Buffer>,
+    /// Every table, kept alive for the bind groups.
     _tables: Vec<wgpu::Buffer>,
-    /// Profile mode: time of every submission (generation, link and pairs per round, recovery).
-    part_times: std::sync::Mutex<Vec<Duration>>,
 }
 
 /// A submitted nonce waiting to be read back.
@@ -59,7 +67,6 @@ struct InFlight {
 /// The raw per-nonce results read back from the device.
 struct Readback {
     stats: Vec<u32>,
-    counts: Vec<u32>,
     sols: Vec<u32>,
 }
 
@@ -77,109 +84,67 @@ impl WgpuSolver {
                 gpu.info.name
             ))
         })?;
-        let scan = match opts.scan {
-            // Without the twist the scans differ in nothing; the plain kernel has no scan.
-            _ if !params.twist() => TwistScan::Workgroup,
-            Some(TwistScan::Subgroup) if !gpu.subgroups => {
+        let scan = choose_scan(&gpu, params, opts.scan)?;
+        let int64 = match opts.int64 {
+            Some(true) if !gpu.int64 => {
                 return Err(SolverError::Unsupported(format!(
-                    "{} has no subgroup operations",
+                    "{} has no 64-bit integers in shaders",
                     gpu.info.name
                 )));
             }
-            Some(s) => s,
-            None if gpu.subgroups && gpu.info.subgroup_min_size >= 16 => TwistScan::Subgroup,
-            None => TwistScan::Serial,
+            Some(x) => x,
+            None => gpu.int64,
         };
         let d = &gpu.device;
         let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = d.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let layout = bind_group_layout(d, &plan);
-        let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("fluxminer"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipe = |kernel: Kernel, entry: &str| {
-            let module = d.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(entry),
-                source: wgpu::ShaderSource::Wgsl(wgsl::source(&plan, kernel).into()),
-            });
-            d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pl),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
+        let tables = Tables::new(d, &plan);
+        let mut kernels = vec![Kernel::Generate { scan, int64 }];
+        kernels.extend((1..=params.k()).map(Kernel::Round));
+        kernels.push(Kernel::Recover);
+        let pipes = kernels
+            .into_iter()
+            .map(|kernel| make_pipe(d, &plan, &tables, kernel, opts.profile))
+            .collect();
+        let staging = (0..DEPTH)
+            .map(|_| {
+                d.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("staging"),
+                    size: readback_bytes(&plan),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
             })
-        };
-        let k = params.k();
-        let generate = pipe(Kernel::Generate(scan), scan.entry());
-        let link = (1..=k).map(|r| pipe(Kernel::Round(r), "link")).collect();
-        let pairs = (1..=k).map(|r| pipe(Kernel::Round(r), "pairs")).collect();
-        let recover = pipe(Kernel::Recover, "recover");
-        let buffers = Buffers::new(d, &plan);
-        let groups = [0, 1].map(|p| buffers.bind_group(d, &layout, p));
-        let staging = [0, 1].map(|_| {
-            d.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("staging"),
-                size: buffers.readback_bytes(&plan),
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
-        });
+            .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(SolverError::OutOfMemory {
                 bytes: plan.footprint() as usize,
             })
-            .inspect_err(|_| eprintln!("{e}"));
+            .inspect_err(|_| tracing::error!("{e}"));
         }
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(SolverError::Device(format!("building the kernels: {e}")));
         }
-        let Buffers {
+        let Tables {
             uniform,
-            counts,
-            stats,
-            cands,
-            sols,
+            small,
             heaps,
-            next,
-            heads,
-            tails,
-        } = buffers;
-        let mut tables: Vec<wgpu::Buffer> = heaps.into_iter().flatten().collect();
-        tables.extend(next);
-        tables.extend(tails);
-        tables.push(cands);
+            index,
+        } = tables;
+        let mut rest: Vec<wgpu::Buffer> = heaps.into_iter().flatten().collect();
+        rest.extend(index);
         Ok(WgpuSolver {
             plan,
             gpu,
             scan,
+            int64,
             profile: opts.profile,
-            generate,
-            link,
-            pairs,
-            recover,
-            groups,
+            pipes,
             uniform,
-            counts,
-            stats,
-            sols,
-            heads,
+            small,
             staging,
-            _tables: tables,
-            part_times: std::sync::Mutex::new(Vec::new()),
+            _tables: rest,
         })
-    }
-
-    /// Profile mode: the times of every submission so far (generation; link and pairs of each
-    /// round; recovery), then cleared.
-    pub fn take_part_times(&self) -> Vec<Duration> {
-        self.part_times
-            .lock()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default()
     }
 
     /// The plan in use.
@@ -192,140 +157,22 @@ impl WgpuSolver {
         self.scan
     }
 
-    /// Dispatches one nonce needs: generation, link and pairs per round, recovery.
+    /// Whether BLAKE2b runs on 64-bit integers.
+    pub fn int64(&self) -> bool {
+        self.int64
+    }
+
+    /// Dispatches one nonce needs: generation, k rounds, recovery.
     pub fn dispatches_per_nonce(&self) -> u32 {
-        2 + 2 * self.plan.layout.params.k()
+        self.pipes.len() as u32
     }
 
     fn write_midstate(&self, input: &[u8]) -> Result<(), SolverError> {
-        let words = midstate_words(&self.plan.layout.params, input)?;
+        let words = midstate_words(&self.plan.params, input)?;
         self.gpu
             .queue
             .write_buffer(&self.uniform, 0, bytemuck::cast_slice(&words));
         Ok(())
-    }
-
-    /// Records stage `stage` (0 generation, 1..=k rounds, k+1 recovery) into `enc`; for a round,
-    /// `parts` selects the link pass (bit 0) and the pairs pass (bit 1).
-    fn encode_stage(&self, enc: &mut wgpu::CommandEncoder, stage: u32) {
-        self.encode_parts(enc, stage, 3);
-    }
-
-    fn encode_parts(&self, enc: &mut wgpu::CommandEncoder, stage: u32, parts: u32) {
-        let k = self.plan.layout.params.k();
-        if stage == 0 {
-            enc.clear_buffer(&self.counts, 0, None);
-            enc.clear_buffer(&self.stats, 0, None);
-        }
-        if (1..=k).contains(&stage) && parts & 1 == 1 {
-            for h in &self.heads {
-                enc.clear_buffer(h, 0, None);
-            }
-        }
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("stage"),
-            timestamp_writes: None,
-        });
-        match stage {
-            0 => {
-                let (x, y) = self.plan.generate_groups(self.scan == TwistScan::Serial);
-                pass.set_pipeline(&self.generate);
-                pass.set_bind_group(0, &self.groups[0], &[]);
-                pass.dispatch_workgroups(x, y, 1);
-            }
-            r if r <= k => {
-                let (x, y) = (self.plan.slot_groups(), self.plan.layout.buckets() as u32);
-                pass.set_bind_group(0, &self.groups[(r % 2) as usize], &[]);
-                if parts & 1 == 1 {
-                    pass.set_pipeline(&self.link[(r - 1) as usize]);
-                    pass.dispatch_workgroups(x, y, 1);
-                }
-                if parts & 2 == 2 {
-                    pass.set_pipeline(&self.pairs[(r - 1) as usize]);
-                    pass.dispatch_workgroups(x, y, 1);
-                }
-            }
-            _ => {
-                pass.set_pipeline(&self.recover);
-                pass.set_bind_group(0, &self.groups[0], &[]);
-                pass.dispatch_workgroups(self.plan.max_cands.div_ceil(WG), 1, 1);
-            }
-        }
-    }
-
-    fn encode_readback(&self, enc: &mut wgpu::CommandEncoder, staging: usize) {
-        let dst = &self.staging[staging];
-        let stats = 4 * STATS_WORDS;
-        let counts = 4 * self.plan.counts_words();
-        enc.copy_buffer_to_buffer(&self.stats, 0, dst, 0, stats);
-        enc.copy_buffer_to_buffer(&self.counts, 0, dst, stats, counts);
-        enc.copy_buffer_to_buffer(&self.sols, 0, dst, stats + counts, None);
-    }
-
-    /// Queues the whole nonce (one submission) and returns its handle.
-    fn submit(&self, input: &[u8], staging: usize) -> Result<InFlight, SolverError> {
-        let started = Instant::now();
-        self.write_midstate(input)?;
-        let mut enc = self.encoder();
-        for stage in 0..=self.plan.layout.params.k() + 1 {
-            self.encode_stage(&mut enc, stage);
-        }
-        self.encode_readback(&mut enc, staging);
-        let submission = self.gpu.queue.submit([enc.finish()]);
-        Ok(InFlight {
-            input: input.to_vec(),
-            staging,
-            submission,
-            started,
-        })
-    }
-
-    /// Runs the stages one submission at a time, waiting after each, and times them.
-    fn solve_profiled(&self, input: &[u8]) -> Result<SolveReport, SolverError> {
-        self.write_midstate(input)?;
-        let k = self.plan.layout.params.k();
-        let mut times = Vec::new();
-        let last = std::env::var("FLUXMINER_PROFILE_STAGES")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(k + 2);
-        let mut last_sub = None;
-        for stage in (0..=k + 1).take(last as usize) {
-            let t = Instant::now();
-            let round = (1..=k).contains(&stage);
-            for part in if round { vec![1, 2] } else { vec![3] } {
-                let tp = Instant::now();
-                let mut enc = self.encoder();
-                self.encode_parts(&mut enc, stage, part);
-                if stage == k + 1 {
-                    self.encode_readback(&mut enc, 0);
-                }
-                let sub = self.gpu.queue.submit([enc.finish()]);
-                self.wait(sub.clone())?;
-                last_sub = Some(sub);
-                self.part_times
-                    .lock()
-                    .map(|mut v| v.push(tp.elapsed()))
-                    .ok();
-            }
-            times.push(t.elapsed());
-        }
-        if last < k + 2 {
-            return Err(SolverError::Device(format!(
-                "stopped after {last} stages: {:?}",
-                self.take_part_times()
-            )));
-        }
-        let t = Instant::now();
-        let raw = self.read(0, last_sub.expect("the final stage was submitted"))?;
-        let mut report = self.finish(input, &raw);
-        if std::env::var_os("FLUXMINER_PROFILE_PARTS").is_some() {
-            eprintln!("parts (s): {:?}", self.take_part_times());
-        }
-        report.stats.generate = times[0];
-        report.stats.rounds = times[1..=k as usize].to_vec();
-        report.stats.recover = times[k as usize + 1] + t.elapsed();
-        Ok(report)
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {
@@ -334,6 +181,83 @@ impl WgpuSolver {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("nonce"),
             })
+    }
+
+    /// Records kernel `i` (in [`WgpuSolver::pipes`] order) into `enc`; the first also clears the
+    /// stats block.
+    fn encode(&self, enc: &mut wgpu::CommandEncoder, i: usize) {
+        if i == 0 {
+            enc.clear_buffer(&self.small, 0, Some(4 * STATS_WORDS));
+        }
+        let p = &self.pipes[i];
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(p.kernel.entry()),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&p.pipeline);
+        pass.set_bind_group(0, &p.group, &[]);
+        pass.dispatch_workgroups(p.groups.0, p.groups.1, 1);
+    }
+
+    fn encode_readback(&self, enc: &mut wgpu::CommandEncoder, staging: usize) {
+        let dst = &self.staging[staging];
+        let stats = 4 * STATS_WORDS;
+        enc.copy_buffer_to_buffer(&self.small, 0, dst, 0, stats);
+        enc.copy_buffer_to_buffer(
+            &self.small,
+            4 * self.plan.sols_at(),
+            dst,
+            stats,
+            4 * sols_words(&self.plan),
+        );
+    }
+
+    /// Queues the whole nonce (one submission) and returns its handle, or the input back with
+    /// the reason it cannot be solved.
+    fn submit(&self, input: Vec<u8>, staging: usize) -> Result<InFlight, (Vec<u8>, SolverError)> {
+        let started = Instant::now();
+        if let Err(e) = self.write_midstate(&input) {
+            return Err((input, e));
+        }
+        let mut enc = self.encoder();
+        for i in 0..self.pipes.len() {
+            self.encode(&mut enc, i);
+        }
+        self.encode_readback(&mut enc, staging);
+        let submission = self.gpu.queue.submit([enc.finish()]);
+        Ok(InFlight {
+            input,
+            staging,
+            submission,
+            started,
+        })
+    }
+
+    /// Runs the kernels one submission at a time, waiting after each, and times them.
+    fn solve_profiled(&self, input: &[u8]) -> Result<SolveReport, SolverError> {
+        self.write_midstate(input)?;
+        let mut times = Vec::with_capacity(self.pipes.len());
+        let mut last = None;
+        for i in 0..self.pipes.len() {
+            let t = Instant::now();
+            let mut enc = self.encoder();
+            self.encode(&mut enc, i);
+            if i + 1 == self.pipes.len() {
+                self.encode_readback(&mut enc, 0);
+            }
+            let sub = self.gpu.queue.submit([enc.finish()]);
+            self.wait(sub.clone())?;
+            last = Some(sub);
+            times.push(t.elapsed());
+        }
+        let t = Instant::now();
+        let raw = self.read(0, last.expect("at least one kernel"))?;
+        let mut report = self.finish(input, &raw);
+        let k = self.plan.params.k() as usize;
+        report.stats.generate = times[0];
+        report.stats.rounds = times[1..=k].to_vec();
+        report.stats.recover = times[k + 1] + t.elapsed();
+        Ok(report)
     }
 
     fn wait(&self, sub: wgpu::SubmissionIndex) -> Result<(), SolverError> {
@@ -368,40 +292,52 @@ impl WgpuSolver {
         };
         buf.unmap();
         let s = STATS_WORDS as usize;
-        let c = s + self.plan.counts_words() as usize;
         Ok(Readback {
             stats: words[..s].to_vec(),
-            counts: words[s..c].to_vec(),
-            sols: words[c..].to_vec(),
+            sols: words[s..].to_vec(),
         })
     }
 
-    fn collect(&self, f: InFlight) -> Result<SolveReport, SolverError> {
-        let raw = self.read(f.staging, f.submission)?;
-        let mut report = self.finish(&f.input, &raw);
-        report.stats.generate = f.started.elapsed();
-        Ok(report)
+    fn collect(&self, f: InFlight) -> (Vec<u8>, Result<SolveReport, SolverError>) {
+        let report = self.read(f.staging, f.submission).map(|raw| {
+            let mut report = self.finish(&f.input, &raw);
+            report.stats.generate = f.started.elapsed();
+            report
+        });
+        (f.input, report)
     }
 
     /// Turns the device's results into a report: every solution re-verified on the CPU.
     fn finish(&self, input: &[u8], raw: &Readback) -> SolveReport {
         let plan = &self.plan;
-        let params = plan.layout.params;
-        let cap = plan.layout.lane_slots as u64;
+        let params = plan.params;
+        let k = plan.layers.len();
+        let st = |i: u32| u64::from(raw.stats[i as usize]);
         let mut stats = SolveStats::default();
-        for layer in raw.counts.chunks_exact(plan.layout.buckets()) {
-            let mut stored = 0;
-            for &n in layer {
-                stored += u64::from(n).min(cap);
-                stats.lane_totals.overflowed += u64::from(n).saturating_sub(cap);
-            }
-            stats.layer_records.push(stored);
-            stats.lane_totals.written += stored;
+        for r in 0..k as u32 {
+            stats.layer_records.push(st(plan::ST_RECORDS + r));
+            stats.lane_totals.written += st(plan::ST_RECORDS + r);
+            stats.lane_totals.overflowed += st(plan::ST_OVERFLOW + r);
         }
-        stats.lane_totals.pruned = raw.stats[plan::ST_PRUNED as usize].into();
-        stats.candidates = raw.stats[plan::ST_CANDS as usize].into();
-        stats.duplicate_candidates = raw.stats[plan::ST_DUPS as usize].into();
-        stats.false_candidates = raw.stats[plan::ST_FALSE as usize].into();
+        stats.round_pruned = (1..k as u32).map(|r| st(plan::ST_PRUNED + r - 1)).collect();
+        stats.lane_totals.pruned = stats.round_pruned.iter().sum();
+        stats.rank_lost = (1..k as u32).map(|r| st(plan::ST_RANK_LOST + r - 1)).sum();
+        stats.candidates = st(plan::ST_CANDS);
+        stats.duplicate_candidates = st(plan::ST_DUPS);
+        stats.lost_candidates = st(plan::ST_LOST);
+        if self.profile {
+            stats.counted = (0..k as u32 + 2)
+                .map(|s| {
+                    let at = plan::ST_TRAFFIC + 3 * s;
+                    StageCount {
+                        read_bytes: 4 * st(at),
+                        written_bytes: 4 * st(at + 1),
+                        atomics: st(at + 2),
+                    }
+                })
+                .collect();
+            stats.dispatches = raw.stats[plan::ST_DISPATCHES as usize];
+        }
         let found = (raw.stats[plan::ST_SOLS as usize]).min(MAX_SOLS) as usize;
         let ni = plan.solution_indices();
         let hash_input = HashInput::new(&params, input);
@@ -420,51 +356,104 @@ impl WgpuSolver {
 impl Solver for WgpuSolver {
     fn name(&self) -> String {
         format!(
-            "wgpu ({}, {:?}{})",
+            "wgpu ({}, {:?}, {} scan{})",
             self.gpu.info.name,
             self.gpu.info.backend,
             match self.scan {
-                TwistScan::Subgroup => ", subgroup scan",
-                TwistScan::Workgroup => ", workgroup scan",
-                TwistScan::Serial => ", serial scan",
-            }
+                TwistScan::Subgroup => "subgroup",
+                TwistScan::Workgroup => "workgroup",
+                TwistScan::Serial => "serial",
+            },
+            if self.int64 { ", 64-bit BLAKE2b" } else { "" }
         )
     }
 
     fn params(&self) -> Params {
-        self.plan.layout.params
+        self.plan.params
     }
 
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {
         if self.profile {
             return self.solve_profiled(input);
         }
-        let f = self.submit(input, 0)?;
-        self.collect(f)
+        let f = self.submit(input.to_vec(), 0).map_err(|(_, e)| e)?;
+        self.collect(f).1
     }
 
-    /// Queues nonce `i + 1` before reading back nonce `i`, so the device never waits on the host.
-    fn solve_many(&mut self, inputs: &[Vec<u8>]) -> Vec<Result<SolveReport, SolverError>> {
-        if self.profile {
-            return inputs.iter().map(|i| self.solve_profiled(i)).collect();
-        }
-        let mut out = Vec::with_capacity(inputs.len());
-        let mut pending: Option<InFlight> = None;
-        for (i, input) in inputs.iter().enumerate() {
-            let next = self.submit(input, i % 2);
-            if let Some(f) = pending.take() {
-                out.push(self.collect(f));
+    /// Keeps [`DEPTH`] nonces queued: nonce i + 1 is submitted before nonce i is read back.
+    /// Profile mode solves one at a time (its stages are timed separately).
+    fn solve_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Feed,
+        done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
+    ) {
+        let mut queue: VecDeque<InFlight> = VecDeque::with_capacity(DEPTH);
+        let mut slot = 0;
+        loop {
+            let stop = match next() {
+                Feed::Input(input) if self.profile => {
+                    let r = self.solve_profiled(&input);
+                    done(input, r);
+                    false
+                }
+                Feed::Input(input) => {
+                    // The staging buffer of the oldest nonce in flight is free once it is read.
+                    match self.submit(input, slot) {
+                        Ok(f) => queue.push_back(f),
+                        Err((input, e)) => done(input, Err(e)),
+                    }
+                    slot = (slot + 1) % DEPTH;
+                    false
+                }
+                Feed::Drain => {
+                    while let Some(f) = queue.pop_front() {
+                        let (input, r) = self.collect(f);
+                        done(input, r);
+                    }
+                    false
+                }
+                Feed::Stop => true,
+            };
+            while queue.len() >= DEPTH || (stop && !queue.is_empty()) {
+                if let Some(f) = queue.pop_front() {
+                    let (input, r) = self.collect(f);
+                    done(input, r);
+                }
             }
-            match next {
-                Ok(f) => pending = Some(f),
-                Err(e) => out.push(Err(e)),
+            if stop {
+                return;
             }
         }
-        if let Some(f) = pending {
-            out.push(self.collect(f));
-        }
-        out
     }
+}
+
+fn choose_scan(
+    gpu: &Opened,
+    params: Params,
+    asked: Option<TwistScan>,
+) -> Result<TwistScan, SolverError> {
+    Ok(match asked {
+        // Without the twist the scans differ in nothing; the plain kernel has no scan.
+        _ if !params.twist() => TwistScan::Workgroup,
+        Some(TwistScan::Subgroup) if !gpu.subgroups => {
+            return Err(SolverError::Unsupported(format!(
+                "{} has no subgroup operations",
+                gpu.info.name
+            )));
+        }
+        Some(s) => s,
+        None if gpu.subgroups && gpu.info.subgroup_min_size >= 16 => TwistScan::Subgroup,
+        None => TwistScan::Serial,
+    })
+}
+
+/// Words of the solutions block.
+fn sols_words(plan: &Plan) -> u64 {
+    u64::from(MAX_SOLS) * plan.solution_indices() as u64
+}
+
+fn readback_bytes(plan: &Plan) -> u64 {
+    4 * (STATS_WORDS + sols_words(plan))
 }
 
 /// The uniform block: BLAKE2b midstate (8 words), final-block template (16 words) and the
@@ -491,127 +480,141 @@ fn midstate_words(params: &Params, input: &[u8]) -> Result<Vec<u32>, SolverError
     Ok(words)
 }
 
-/// Every buffer, allocated once.
-struct Buffers {
+/// Every buffer, allocated once: the midstate uniform, the small buffer, the chunks of each
+/// heap and of the index table.
+struct Tables {
     uniform: wgpu::Buffer,
-    counts: wgpu::Buffer,
-    stats: wgpu::Buffer,
-    cands: wgpu::Buffer,
-    sols: wgpu::Buffer,
-    heaps: [Vec<wgpu::Buffer>; 2],
-    next: Vec<wgpu::Buffer>,
-    heads: Vec<wgpu::Buffer>,
-    tails: Vec<wgpu::Buffer>,
+    small: wgpu::Buffer,
+    heaps: Vec<Vec<wgpu::Buffer>>,
+    index: Vec<wgpu::Buffer>,
 }
 
-impl Buffers {
-    fn new(d: &wgpu::Device, plan: &Plan) -> Buffers {
-        let storage = |label: &str, words: u64| {
+impl Tables {
+    fn new(d: &wgpu::Device, plan: &Plan) -> Tables {
+        let storage = |label: &str, bytes: u64| {
             d.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: 4 * words.max(1),
+                size: bytes.max(4),
                 usage: wgpu::BufferUsages::STORAGE
                     | wgpu::BufferUsages::COPY_DST
                     | wgpu::BufferUsages::COPY_SRC,
                 mapped_at_creation: false,
             })
         };
-        let chunks = |label: &str, t: &Table| -> Vec<wgpu::Buffer> {
-            (0..t.chunks())
-                .map(|i| storage(label, t.chunk_bytes(i) / 4))
-                .collect()
-        };
-        Buffers {
+        Tables {
             uniform: d.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("midstate"),
                 size: 4 * 52,
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
-            counts: storage("counts", plan.counts_words()),
-            stats: storage("stats", STATS_WORDS),
-            cands: storage("candidates", 3 * u64::from(plan.max_cands)),
-            sols: storage(
-                "solutions",
-                u64::from(MAX_SOLS) * plan.solution_indices() as u64,
-            ),
-            heaps: [chunks("heap0", &plan.heap), chunks("heap1", &plan.heap)],
-            next: chunks("next", &plan.next),
-            heads: chunks("heads", &plan.heads),
-            tails: chunks("tails", &plan.tails),
+            // Zero-initialized: layer 0's region counters start at zero; later nonces find
+            // them zeroed by the previous final round.
+            small: storage("small", 4 * plan.small_words()),
+            heaps: plan
+                .heaps
+                .iter()
+                .enumerate()
+                .map(|(h, chunks)| {
+                    let label = format!("heap{h}");
+                    chunks.iter().map(|&b| storage(&label, b)).collect()
+                })
+                .collect(),
+            index: (0..plan.index.chunks())
+                .map(|i| storage("index", plan.index.chunk_bytes(i)))
+                .collect(),
         }
-    }
-
-    fn readback_bytes(&self, plan: &Plan) -> u64 {
-        4 * (STATS_WORDS + plan.counts_words())
-            + 4 * u64::from(MAX_SOLS) * plan.solution_indices() as u64
-    }
-
-    /// The bind group of parity `p`: heap `p` as `hout`, heap `1 − p` as `hin`.
-    fn bind_group(
-        &self,
-        d: &wgpu::Device,
-        layout: &wgpu::BindGroupLayout,
-        p: usize,
-    ) -> wgpu::BindGroup {
-        let mut bufs: Vec<&wgpu::Buffer> = vec![
-            &self.uniform,
-            &self.counts,
-            &self.stats,
-            &self.cands,
-            &self.sols,
-        ];
-        for table in [
-            &self.heaps[1 - p],
-            &self.heaps[p],
-            &self.next,
-            &self.heads,
-            &self.tails,
-        ] {
-            bufs.extend(table.iter());
-        }
-        let entries: Vec<wgpu::BindGroupEntry> = bufs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        d.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fluxminer"),
-            layout,
-            entries: &entries,
-        })
     }
 }
 
-fn bind_group_layout(d: &wgpu::Device, plan: &Plan) -> wgpu::BindGroupLayout {
-    let storage_bindings = plan.storage_bindings();
-    let mut entries = vec![wgpu::BindGroupLayoutEntry {
-        binding: 0,
+/// The pipeline, bind group layout and bind group of `kernel`.
+fn make_pipe(d: &wgpu::Device, plan: &Plan, t: &Tables, kernel: Kernel, profile: bool) -> Pipe {
+    let stage = kernel.stage(plan);
+    let views = plan.views(stage);
+    let buffer = |read_only: bool| wgpu::BindingType::Buffer {
+        ty: wgpu::BufferBindingType::Storage { read_only },
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    };
+    let entry = |binding: u32, ty: wgpu::BindingType| wgpu::BindGroupLayoutEntry {
+        binding,
         visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
+        ty,
         count: None,
-    }];
-    for b in 1..=storage_bindings {
-        entries.push(wgpu::BindGroupLayoutEntry {
-            binding: b,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: false },
+    };
+    let mut layout = vec![entry(SMALL_BINDING, buffer(false))];
+    let mut bound: Vec<(u32, &wgpu::Buffer)> = vec![(SMALL_BINDING, &t.small)];
+    if stage == Stage::Generate {
+        layout.push(entry(
+            UNIFORM_BINDING,
+            wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
                 has_dynamic_offset: false,
                 min_binding_size: None,
             },
-            count: None,
-        });
+        ));
+        bound.push((UNIFORM_BINDING, &t.uniform));
     }
-    d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("fluxminer"),
+    let mut binding = FIRST_VIEW_BINDING;
+    for v in &views {
+        let set = match v.heap {
+            Some(h) => &t.heaps[h],
+            None => &t.index,
+        };
+        for chunk in set.iter().take(v.table.chunks() as usize) {
+            layout.push(entry(binding, buffer(v.read_only)));
+            bound.push((binding, chunk));
+            binding += 1;
+        }
+    }
+    let bgl = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(kernel.entry()),
+        entries: &layout,
+    });
+    let entries: Vec<wgpu::BindGroupEntry> = bound
+        .iter()
+        .map(|&(binding, b)| wgpu::BindGroupEntry {
+            binding,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(kernel.entry()),
+        layout: &bgl,
         entries: &entries,
-    })
+    });
+    let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(kernel.entry()),
+        bind_group_layouts: &[Some(&bgl)],
+        immediate_size: 0,
+    });
+    let module = d.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(kernel.entry()),
+        source: wgpu::ShaderSource::Wgsl(wgsl::source(plan, kernel, profile).into()),
+    });
+    let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(kernel.entry()),
+        layout: Some(&pl),
+        module: &module,
+        entry_point: Some(kernel.entry()),
+        // Every kernel clears the workgroup memory it reads before reading it.
+        compilation_options: wgpu::PipelineCompilationOptions {
+            zero_initialize_workgroup_memory: false,
+            ..Default::default()
+        },
+        cache: None,
+    });
+    let k = plan.params.k();
+    let groups = match kernel {
+        Kernel::Generate { scan, .. } => plan.generate_groups(scan == TwistScan::Serial),
+        Kernel::Round(r) => plan.region_groups(r.min(k) as usize - 1),
+        Kernel::Recover => (plan::RECOVER_GROUPS, 1),
+    };
+    debug_assert!(plan.wg >= plan.solution_indices() as u32);
+    Pipe {
+        kernel,
+        pipeline,
+        group,
+        groups,
+    }
 }

@@ -1,16 +1,29 @@
 //! WGSL source of every kernel: the templates in `shaders/` behind a generated prelude that holds
-//! the constants of the plan, the chunked bindings with their accessors, and the fully unrolled
-//! BLAKE2b final-block compression.
+//! the constants of the plan and of the kernel's layers, the bindings it uses (split into chunks
+//! no larger than the adapter allows) with their accessors, and the fully unrolled BLAKE2b
+//! final-block compression (two-word or 64-bit).
 
 use std::fmt::Write as _;
 
-use super::plan::{self, MAX_SOLS, Plan, WG, WG_GEN};
+use super::plan::{
+    self, Layer, MAX_CANDS, MAX_MATCHES, MAX_SOLS, Plan, Pointer, RANK_BITS, RECOVER_GROUPS, Stage,
+    View, WG_GEN,
+};
 use crate::equihash::blake::{IV, SIGMA};
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const GENERATE: &str = include_str!("../../../shaders/generate.wgsl");
 const COLLIDE: &str = include_str!("../../../shaders/collide.wgsl");
+const ROUND: &str = include_str!("../../../shaders/round.wgsl");
+const FINAL: &str = include_str!("../../../shaders/final.wgsl");
 const RECOVER: &str = include_str!("../../../shaders/recover.wgsl");
+
+/// Binding of the midstate uniform (generation only).
+pub const UNIFORM_BINDING: u32 = 0;
+/// Binding of the small buffer (stats, region counters, candidates, solutions).
+pub const SMALL_BINDING: u32 = 1;
+/// First binding of a kernel's chunked tables.
+pub const FIRST_VIEW_BINDING: u32 = 2;
 
 /// How the generation kernel computes the ZelHash prefix sum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,42 +51,65 @@ impl TwistScan {
 /// Which kernel module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
-    /// Round 0 (entry point `generate`).
-    Generate(TwistScan),
-    /// Collision round `r` (1..k−1) or the final round `r = k` (entry points `link`, `pairs`).
+    /// Round 0 with a twist scan, BLAKE2b on 64-bit integers (`int64`) or on word pairs.
+    Generate {
+        /// The twist scan.
+        scan: TwistScan,
+        /// BLAKE2b on `u64` (needs `SHADER_INT64`).
+        int64: bool,
+    },
+    /// Collision round `r` (1..k−1) or the final round `r = k` (entry point `collide`).
     Round(u32),
     /// Recovery (entry point `recover`).
     Recover,
 }
 
-/// The names of the chunked tables, in binding order after the fixed bindings.
-pub const TABLES: [&str; 5] = ["hin", "hout", "nx", "hd", "tl"];
+impl Kernel {
+    /// The stage this kernel runs.
+    pub fn stage(self, plan: &Plan) -> Stage {
+        match self {
+            Kernel::Generate { .. } => Stage::Generate,
+            Kernel::Round(r) if r == plan.params.k() => Stage::Final,
+            Kernel::Round(r) => Stage::Round(r),
+            Kernel::Recover => Stage::Recover,
+        }
+    }
 
-/// Binding numbers: 0 uniform, 1 counts, 2 stats, 3 candidates, 4 solutions, then the chunks of
-/// each table of [`TABLES`] in order.
-pub fn table_chunks(plan: &Plan) -> [u32; 5] {
-    [
-        plan.heap.chunks(),
-        plan.heap.chunks(),
-        plan.next.chunks(),
-        plan.heads.chunks(),
-        plan.tails.chunks(),
-    ]
+    /// The entry point.
+    pub fn entry(self) -> &'static str {
+        match self {
+            Kernel::Generate { scan, .. } => scan.entry(),
+            Kernel::Round(_) => "collide",
+            Kernel::Recover => "recover",
+        }
+    }
+
+    /// The stage's position in the per-stage counters (0 generation, r rounds, k+1 recovery).
+    pub fn stage_index(self, plan: &Plan) -> u32 {
+        match self {
+            Kernel::Generate { .. } => 0,
+            Kernel::Round(r) => r,
+            Kernel::Recover => plan.params.k() + 1,
+        }
+    }
 }
 
-/// First binding number of the chunks of table `t`.
-pub fn table_binding(plan: &Plan, t: usize) -> u32 {
-    1 + plan::FIXED_STORAGE_BINDINGS + table_chunks(plan)[..t].iter().sum::<u32>()
-}
-
-/// The complete WGSL of `kernel` for `plan`.
-pub fn source(plan: &Plan, kernel: Kernel) -> String {
-    let mut s = prelude(plan);
-    round_constants(plan, kernel, &mut s);
+/// The complete WGSL of `kernel` for `plan`; `profile` compiles in the traffic counters.
+pub fn source(plan: &Plan, kernel: Kernel, profile: bool) -> String {
+    let mut s = prelude(plan, kernel, profile);
+    let mut binding = FIRST_VIEW_BINDING;
+    for v in plan.views(kernel.stage(plan)) {
+        view_code(&v, binding, &mut s);
+        binding += v.table.chunks();
+    }
     s.push_str(COMMON);
     match kernel {
-        Kernel::Generate(scan) => {
-            s.push_str(&blake_final(plan));
+        Kernel::Generate { scan, int64 } => {
+            s.push_str(&if int64 {
+                blake_final_u64()
+            } else {
+                blake_final_u32()
+            });
             let (args, code) = twist_code(plan, scan);
             s.push_str(
                 &GENERATE
@@ -81,191 +117,323 @@ pub fn source(plan: &Plan, kernel: Kernel) -> String {
                     .replace("/*TWIST_CODE*/", &code),
             );
         }
-        Kernel::Round(_) => s.push_str(COLLIDE),
-        Kernel::Recover => s.push_str(RECOVER),
+        Kernel::Round(r) => {
+            s.push_str(if r == plan.params.k() { FINAL } else { ROUND });
+            s.push_str(COLLIDE);
+        }
+        Kernel::Recover => {
+            recover_helpers(plan, &mut s);
+            s.push_str(RECOVER);
+        }
     }
     s
 }
 
-fn prelude(plan: &Plan) -> String {
-    let l = &plan.layout;
-    let p = &l.params;
-    let lw = p.n().div_ceil(32);
-    let lwp = lw.max((l.bucket_bits + 32 * plan.slot_words) / 32 + 1) + 1;
-    let mut s = String::from("// Generated prelude: constants of the plan.\n");
-    let consts: [(&str, u64); 26] = [
-        ("N_BITS", p.n().into()),
+fn constant(s: &mut String, name: &str, v: impl std::fmt::Display) {
+    let _ = writeln!(s, "const {name}: u32 = {v}u;");
+}
+
+fn flag(s: &mut String, name: &str, v: bool) {
+    let _ = writeln!(s, "const {name}: bool = {v};");
+}
+
+fn u32_array(values: impl IntoIterator<Item = u64>) -> String {
+    let items: Vec<String> = values.into_iter().map(|v| format!("{v}u")).collect();
+    format!("array<u32, {}>({})", items.len(), items.join(", "))
+}
+
+/// Words a kernel's working records need: the widest layer it touches (and the leaf for
+/// generation).
+fn record_words(plan: &Plan, kernel: Kernel) -> u32 {
+    let w = |r: usize| plan.layers[r].words;
+    let k = plan.layers.len();
+    match kernel {
+        Kernel::Generate { .. } => w(0).max(plan.params.n().div_ceil(32)),
+        Kernel::Round(r) if r as usize == k => w(k - 1),
+        Kernel::Round(r) => w(r as usize - 1).max(w(r as usize)),
+        Kernel::Recover => (1..k).map(w).max().unwrap_or(1),
+    }
+}
+
+fn prelude(plan: &Plan, kernel: Kernel, profile: bool) -> String {
+    let p = &plan.params;
+    let mut s = String::from("// Generated prelude: constants of the plan and of this kernel.\n");
+    let ni = p.solution_indices() as u64;
+    for (name, v) in [
+        ("N_BITS", u64::from(p.n())),
         ("K", p.k().into()),
         ("C", p.collision_bits().into()),
-        ("B", l.bucket_bits.into()),
-        ("R", l.rest_bits.into()),
-        ("NB", l.buckets() as u64),
-        ("CAP", l.lane_slots as u64),
-        ("SW", plan.slot_words.into()),
-        ("SB", l.slot_bits.into()),
-        ("DROP", l.dropped_bits.into()),
         ("LEAVES", p.leaf_count()),
         ("HASHES", p.hash_count()),
         ("PER", p.leaves_per_hash().into()),
         ("SLICE", p.slice_len() as u64),
-        ("LW", lw.into()),
-        ("LWP", lwp.into()),
-        ("INDEX_BITS", p.index_bits().into()),
-        ("NI", p.solution_indices() as u64),
-        ("WG", WG.into()),
+        ("LW", p.n().div_ceil(32).into()),
+        ("NI", ni),
+        ("NIH", ni / 2),
+        ("WG", plan.wg.into()),
         ("WG_GEN", WG_GEN.into()),
-        ("UNIT", plan.heap.unit_words.into()),
-        ("UPS", (plan.slot_words / plan.heap.unit_words).into()),
-        ("MAX_CANDS", plan.max_cands.into()),
+        ("RW", record_words(plan, kernel).into()),
+        ("MAX_CANDS", MAX_CANDS.into()),
         ("MAX_SOLS", MAX_SOLS.into()),
-        ("L0_FIELD_AT", l.layers[0].field_at.into()),
+        ("MAX_MATCHES", MAX_MATCHES.into()),
+        ("MATCH_WORDS", (ni / 2) * u64::from(MAX_MATCHES)),
+        ("RECOVER_GROUPS", RECOVER_GROUPS.into()),
+        ("RANK_BITS", RANK_BITS.into()),
+        ("CAND_WORDS", plan.cand_words().into()),
+        ("CANDS_AT", plan.cands_at()),
+        ("SOLS_AT", plan.sols_at()),
+        ("STAGE", kernel.stage_index(plan).into()),
         ("ST_CANDS", plan::ST_CANDS.into()),
-    ];
-    for (name, v) in consts {
-        let _ = writeln!(s, "const {name}: u32 = {v}u;");
-    }
-    for (name, v) in [
-        ("ST_SOLS", plan::ST_SOLS),
-        ("ST_DUPS", plan::ST_DUPS),
-        ("ST_FALSE", plan::ST_FALSE),
-        ("ST_PRUNED", plan::ST_PRUNED),
+        ("ST_SOLS", plan::ST_SOLS.into()),
+        ("ST_DUPS", plan::ST_DUPS.into()),
+        ("ST_LOST", plan::ST_LOST.into()),
+        ("ST_PRUNED", plan::ST_PRUNED.into()),
+        ("ST_DISPATCHES", plan::ST_DISPATCHES.into()),
+        ("ST_OVERFLOW", plan::ST_OVERFLOW.into()),
+        ("ST_RECORDS", plan::ST_RECORDS.into()),
+        ("ST_RANK_LOST", plan::ST_RANK_LOST.into()),
+        ("ST_TRAFFIC", plan::ST_TRAFFIC.into()),
     ] {
-        let _ = writeln!(s, "const {name}: u32 = {v}u;");
+        constant(&mut s, name, v);
+    }
+    flag(&mut s, "PROFILE", profile);
+    let _ = writeln!(s, "alias Rec = array<u32, {}>;", record_words(plan, kernel));
+    if let Kernel::Generate { .. } = kernel {
+        s.push_str("struct Mid { h: array<vec4<u32>, 4>, m: array<vec4<u32>, 8>, t: vec4<u32> }\n");
+        let _ = writeln!(
+            s,
+            "@group(0) @binding({UNIFORM_BINDING}) var<uniform> mid: Mid;"
+        );
     }
     let _ = writeln!(
         s,
-        "const L0_MASK = {};",
-        mask_array(plan, top_mask(plan, l.layers[0].hash_bits))
+        "@group(0) @binding({SMALL_BINDING}) var<storage, read_write> sm: array<atomic<u32>>;"
     );
-    let ats: Vec<String> = l
-        .layers
-        .iter()
-        .map(|x| format!("{}u", x.field_at))
-        .collect();
-    let _ = writeln!(
-        s,
-        "const LAYER_AT = array<u32, {}>({});",
-        ats.len(),
-        ats.join(", ")
-    );
-    s.push_str(
-        "struct Mid { h: array<vec4<u32>, 4>, m: array<vec4<u32>, 8>, t: vec4<u32> }\n\
-         @group(0) @binding(0) var<uniform> mid: Mid;\n\
-         @group(0) @binding(1) var<storage, read_write> cn: array<atomic<u32>>;\n\
-         @group(0) @binding(2) var<storage, read_write> st: array<atomic<u32>>;\n\
-         @group(0) @binding(3) var<storage, read_write> cd: array<u32>;\n\
-         @group(0) @binding(4) var<storage, read_write> so: array<u32>;\n",
-    );
-    let unit = if plan.heap.unit_words == 4 {
-        "vec4<u32>"
-    } else {
-        "vec2<u32>"
-    };
-    let _ = writeln!(s, "alias Unit = {unit};");
-    for (t, name) in TABLES.iter().enumerate() {
-        bindings(plan, t, name, &mut s);
-    }
+    kernel_constants(plan, kernel, &mut s);
     s
 }
 
-/// Declares the chunks of table `t` and its accessors, addressed by (row, unit in row):
-/// `NAME_ld`, `NAME_st`, or `hd_xchg` for the atomic heads.
-fn bindings(plan: &Plan, t: usize, name: &str, s: &mut String) {
-    let table = [plan.heap, plan.heap, plan.next, plan.heads, plan.tails][t];
-    let chunks = table_chunks(plan)[t];
-    let first = table_binding(plan, t);
-    let atomic = name == "hd";
-    let unit = match table.unit_words {
+/// The constants of the layers a kernel reads and writes.
+fn kernel_constants(plan: &Plan, kernel: Kernel, s: &mut String) {
+    let p = &plan.params;
+    let k = plan.layers.len();
+    let zero = |s: &mut String, at: u64, words: u64| {
+        constant(s, "ZERO_AT", at);
+        constant(s, "ZERO_WORDS", words);
+    };
+    match kernel {
+        Kernel::Generate { .. } => {
+            out_constants(plan, 0, s);
+            zero(s, plan.counts_at(1), plan.counts_at(k) - plan.counts_at(1));
+        }
+        Kernel::Round(r) => {
+            let r = r as usize;
+            let inl = &plan.layers[r - 1];
+            constant(s, "LAYER_IN", r - 1);
+            constant(s, "IN_B", inl.region_bits);
+            constant(s, "IN_R", inl.rest_bits(p));
+            constant(s, "KEY_BITS", inl.key_bits(p));
+            constant(s, "NKEYS", 1u64 << inl.key_bits(p));
+            constant(s, "IN_CAP", inl.cap);
+            constant(s, "IN_HW", inl.hash_words());
+            constant(s, "IN_W", inl.words);
+            constant(s, "IN_SB", inl.slot_bits);
+            constant(s, "CNT_IN", plan.counts_at(r - 1));
+            constant(s, "SREC_WORDS", inl.hash_words() * inl.cap);
+            constant(s, "LINK_WORDS", inl.cap.div_ceil(2));
+            let rw = record_words(plan, kernel);
+            let _ = writeln!(
+                s,
+                "const IN_MASK = {};",
+                u32_array((0..rw).map(|w| u64::from(top_mask(inl.hash_bits, w))))
+            );
+            if r == k {
+                zero(s, plan.counts_at(0), plan.layers[0].regions());
+            } else {
+                out_constants(plan, r, s);
+                flag(s, "OUT_RANK", plan.layers[r].pointer == Pointer::Rank);
+                flag(s, "PRUNE", plan.prune[r - 1]);
+                zero(s, 0, 0);
+            }
+        }
+        Kernel::Recover => {
+            let cnt: Vec<u64> = (0..k).map(|r| plan.counts_at(r)).collect();
+            let _ = writeln!(s, "const CNT_AT = {};", u32_array(cnt));
+            let _ = writeln!(
+                s,
+                "const L_CAP = {};",
+                u32_array(plan.layers.iter().map(|l| u64::from(l.cap)))
+            );
+            let ranks: Vec<String> = plan
+                .layers
+                .iter()
+                .map(|l| (l.pointer == Pointer::Rank).to_string())
+                .collect();
+            let _ = writeln!(s, "const L_RANK = array<bool, {k}>({});", ranks.join(", "));
+        }
+    }
+}
+
+fn out_constants(plan: &Plan, r: usize, s: &mut String) {
+    let l = &plan.layers[r];
+    constant(s, "LAYER_OUT", r);
+    constant(s, "OUT_B", l.region_bits);
+    constant(s, "OUT_CAP", l.cap);
+    constant(s, "OUT_W", l.words);
+    constant(s, "CNT_OUT", plan.counts_at(r));
+}
+
+/// Word `w` (0 = most significant) of a mask of the top `bits` bits.
+fn top_mask(bits: u32, w: u32) -> u32 {
+    match bits.saturating_sub(32 * w) {
+        0 => 0,
+        n if n >= 32 => u32::MAX,
+        n => !(u32::MAX >> n),
+    }
+}
+
+/// Declares the chunks of `v` and its accessors, addressed by (row, unit in row): `NAME_ld`,
+/// `NAME_st` (unless read-only), and per record `NAME_rec` / `NAME_put`, each counting its words
+/// in profile mode.
+fn view_code(v: &View, first: u32, s: &mut String) {
+    let t = &v.table;
+    let name = v.name;
+    let unit = match t.unit_words {
         1 => "u32",
         2 => "vec2<u32>",
         _ => "vec4<u32>",
     };
-    let ty = if atomic { "atomic<u32>" } else { unit };
-    for c in 0..chunks {
+    let access = if v.read_only { "read" } else { "read_write" };
+    for c in 0..t.chunks() {
         let _ = writeln!(
             s,
-            "@group(0) @binding({}) var<storage, read_write> {name}_{c}: array<{ty}>;",
+            "@group(0) @binding({}) var<storage, {access}> {name}_{c}: array<{unit}>;",
             first + c
         );
     }
-    let (rpc, ru) = (table.rows_per_chunk, table.row_units);
+    let (rpc, ru) = (t.rows_per_chunk, t.row_units);
     let arms = |body: &dyn Fn(u32) -> String| -> String {
-        (0..chunks)
+        (0..t.chunks())
             .map(|c| format!("        case {c}u: {{ {} }}\n", body(c)))
             .collect()
     };
     let head = format!(
         "    let c = row / {rpc}u;\n    let j = (row - c * {rpc}u) * {ru}u + u;\n    switch (c) {{\n"
     );
-    if atomic {
+    let uw = t.unit_words;
+    let _ = write!(
+        s,
+        "fn {name}_ld(row: u32, u: u32) -> {unit} {{\n    count_read({uw}u);\n{head}{}        default: {{ return {unit}(); }}\n    }}\n}}\n",
+        arms(&|c| format!("return {name}_{c}[j];"))
+    );
+    if !v.read_only {
         let _ = write!(
             s,
-            "fn {name}_xchg(row: u32, u: u32, v: u32) -> u32 {{\n{head}{}        default: {{ return 0u; }}\n    }}\n}}\n",
-            arms(&|c| format!("return atomicExchange(&{name}_{c}[j], v);"))
-        );
-    } else {
-        let _ = write!(
-            s,
-            "fn {name}_ld(row: u32, u: u32) -> {unit} {{\n{head}{}        default: {{ return {unit}(); }}\n    }}\n}}\n",
-            arms(&|c| format!("return {name}_{c}[j];"))
-        );
-        let _ = write!(
-            s,
-            "fn {name}_st(row: u32, u: u32, v: {unit}) {{\n{head}{}        default: {{ }}\n    }}\n}}\n",
+            "fn {name}_st(row: u32, u: u32, v: {unit}) {{\n    count_written({uw}u);\n{head}{}        default: {{ }}\n    }}\n}}\n",
             arms(&|c| format!("{name}_{c}[j] = v;"))
         );
     }
+    let upr = v.record_words / uw;
+    let comps = ["x", "y", "z", "w"];
+    let mut rec = format!("fn {name}_rec(row: u32, slot: u32) -> Rec {{\n    var x: Rec;\n");
+    let mut put = format!(
+        "fn {name}_put(row: u32, slot: u32, x: ptr<function, Rec>) {{\n    let base = slot * {upr}u;\n"
+    );
+    let _ = writeln!(rec, "    let base = slot * {upr}u;");
+    for q in 0..upr {
+        if uw == 1 {
+            let _ = writeln!(rec, "    x[{q}] = {name}_ld(row, base + {q}u);");
+            let _ = writeln!(put, "    {name}_st(row, base + {q}u, (*x)[{q}]);");
+        } else {
+            let _ = writeln!(rec, "    let v{q} = {name}_ld(row, base + {q}u);");
+            let words: Vec<String> = (0..uw)
+                .map(|i| {
+                    let _ = writeln!(rec, "    x[{}] = v{q}.{};", q * uw + i, comps[i as usize]);
+                    format!("(*x)[{}]", q * uw + i)
+                })
+                .collect();
+            let _ = writeln!(
+                put,
+                "    {name}_st(row, base + {q}u, {unit}({}));",
+                words.join(", ")
+            );
+        }
+    }
+    rec.push_str("    return x;\n}\n");
+    put.push_str("}\n");
+    s.push_str(&rec);
+    if !v.read_only {
+        s.push_str(&put);
+    }
+    let first_word = if uw == 1 { "" } else { ".x" };
+    let _ = writeln!(
+        s,
+        "fn {name}_w0(row: u32, slot: u32) -> u32 {{ return {name}_ld(row, slot * {upr}u){first_word}; }}"
+    );
 }
 
-fn round_constants(plan: &Plan, kernel: Kernel, s: &mut String) {
-    let l = &plan.layout;
-    let k = l.layers.len() as u32;
-    let r = match kernel {
-        Kernel::Round(r) => r,
-        _ => 1,
+/// The recovery kernel's per-layer helpers: `cand_ptr` (a final-layer record of a candidate),
+/// `node_ptr` (a record of layers 1..k−2) and `rest_key` (the digit of such a record), each
+/// decoding the back-pointer as `(parent region, slot, slot or rank)`.
+fn recover_helpers(plan: &Plan, s: &mut String) {
+    let p = &plan.params;
+    let k = plan.layers.len();
+    for l in 1..k {
+        decode_fn(plan, l, s);
+    }
+    let last = &plan.layers[k - 1];
+    let _ = write!(
+        s,
+        "fn cand_ptr(at: u32, which: u32) -> vec3<u32> {{\n    var x: Rec;\n    \
+         for (var w = 0u; w < {w}u; w++) {{ x[w] = atomicLoad(&sm[at + 4u + which * {w}u + w]); }}\n    \
+         return decode_{l}(&x);\n}}\n",
+        w = last.words,
+        l = k - 1
+    );
+    let mut node =
+        String::from("fn node_ptr(l: u32, row: u32, slot: u32) -> vec3<u32> {\n    switch (l) {\n");
+    let mut key =
+        String::from("fn rest_key(l: u32, row: u32, slot: u32) -> u32 {\n    switch (l) {\n");
+    for l in 1..k.saturating_sub(1) {
+        let _ = writeln!(
+            node,
+            "        case {l}u: {{ var x = hl{l}_rec(row, slot); return decode_{l}(&x); }}"
+        );
+        let rest = plan.layers[l].rest_bits(p);
+        let _ = writeln!(
+            key,
+            "        case {l}u: {{ return hl{l}_w0(row, slot) >> {}u; }}",
+            32 - rest
+        );
+    }
+    node.push_str("        default: { return vec3<u32>(); }\n    }\n}\n");
+    key.push_str("        default: { return 0u; }\n    }\n}\n");
+    s.push_str(&node);
+    s.push_str(&key);
+}
+
+/// `decode_L(x)`: layer L's back-pointer as `(parent region, slot, slot or rank)`.
+fn decode_fn(plan: &Plan, l: usize, s: &mut String) {
+    let layer: &Layer = &plan.layers[l];
+    let below = &plan.layers[l - 1];
+    let (w, b, sb) = (layer.words, below.region_bits, below.slot_bits);
+    let low = if layer.pointer == Pointer::Rank {
+        RANK_BITS
+    } else {
+        sb
     };
-    let inl = l.layers[(r - 1) as usize];
-    let outl = l.layers[(r as usize).min(l.layers.len() - 1)];
-    let _ = writeln!(s, "const LAYER_IN: u32 = {}u;", r - 1);
-    let _ = writeln!(s, "const LAYER_OUT: u32 = {}u;", r.min(k - 1));
-    let _ = writeln!(s, "const FINAL: bool = {};", r == k);
-    let _ = writeln!(
+    let _ = write!(
         s,
-        "const PRUNE: bool = {};",
-        r < k && l.prunes_zero(r as usize)
+        "fn decode_{l}(x: ptr<function, Rec>) -> vec3<u32> {{\n    \
+         return vec3<u32>(get_field(x, {w}u, {}u, {b}u), get_field(x, {w}u, {low}u, {sb}u), \
+         get_field(x, {w}u, 0u, {low}u));\n}}\n",
+        low + sb
     );
-    let _ = writeln!(s, "const OUT_FIELD_AT: u32 = {}u;", outl.field_at);
-    let _ = writeln!(
-        s,
-        "const IN_MASK = {};",
-        mask_array(plan, top_mask(plan, inl.hash_bits))
-    );
-    let keep: Vec<u32> = top_mask(plan, 32 * plan.slot_words - outl.field_at)
-        .iter()
-        .map(|w| !w)
-        .collect();
-    let _ = writeln!(s, "const KEEP_MASK = {};", mask_array(plan, keep));
-}
-
-/// The top `bits` bits of a slot set, as u32 words (word 0 most significant).
-fn top_mask(plan: &Plan, bits: u32) -> Vec<u32> {
-    (0..plan.slot_words)
-        .map(|i| match bits.saturating_sub(32 * i) {
-            0 => 0,
-            n if n >= 32 => u32::MAX,
-            n => !(u32::MAX >> n),
-        })
-        .collect()
-}
-
-fn mask_array(plan: &Plan, words: Vec<u32>) -> String {
-    let items: Vec<String> = words.iter().map(|w| format!("0x{w:08x}u")).collect();
-    format!("array<u32, {}>({})", plan.slot_words, items.join(", "))
 }
 
 /// The generation kernel's extra builtins and its twist code.
 fn twist_code(plan: &Plan, scan: TwistScan) -> (&'static str, String) {
-    if !plan.layout.params.twist() || scan == TwistScan::Serial {
+    if !plan.params.twist() || scan == TwistScan::Serial {
         return ("", String::new());
     }
     let mask = "    d[3] = d[3] & 0xf8ffffffu;\n    d[7] = d[7] & 0xf8ffffffu;\n    \
@@ -310,11 +478,42 @@ fn twist_code(plan: &Plan, scan: TwistScan) -> (&'static str, String) {
     }
 }
 
-/// `blake_final(g)`: the 16 little-endian output words of the final BLAKE2b block for counter
-/// `g`, fully unrolled, on `vec2<u32>` (x low, y high) so no 64-bit support is needed. The block
-/// holds input bytes 128..140 (message words 0 and 1, from the uniform) and the counter in the
-/// high half of word 1; every other message word is zero, which the compiler folds.
-fn blake_final(_plan: &Plan) -> String {
+/// One G step of BLAKE2b as source: `(a, b, c, d, x, y)` → statements.
+type GStep<'a> = &'a dyn Fn(usize, usize, usize, usize, &str, &str) -> String;
+
+/// The G rounds of the final block as statements, through `step`.
+fn blake_rounds(step: GStep) -> String {
+    let msg = |j: usize| match j {
+        0 => "m0",
+        1 => "m1",
+        _ => "z",
+    };
+    let mut s = String::new();
+    for sg in SIGMA {
+        for (i, (a, b, c, d)) in [
+            (0, 4, 8, 12),
+            (1, 5, 9, 13),
+            (2, 6, 10, 14),
+            (3, 7, 11, 15),
+            (0, 5, 10, 15),
+            (1, 6, 11, 12),
+            (2, 7, 8, 13),
+            (3, 4, 9, 14),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            s.push_str(&step(a, b, c, d, msg(sg[2 * i]), msg(sg[2 * i + 1])));
+        }
+    }
+    s
+}
+
+/// `blake_final(g)` on `vec2<u32>` (x low, y high), so no 64-bit support is needed: the 16
+/// little-endian output words of the final BLAKE2b block for counter `g`. The block holds input
+/// bytes 128..140 (message words 0 and 1, from the uniform) and the counter in the high half of
+/// word 1; every other message word is zero, which the compiler folds.
+fn blake_final_u32() -> String {
     let mut s = String::from(
         "fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
     let lo = a.x + b.x;
@@ -343,35 +542,14 @@ fn blake_final(g: u32) -> array<u32, 16> {
     s.push_str("    v12 = v12 ^ mid.t.xy;\n    v14 = ~v14;\n");
     s.push_str("    let m0 = mid.m[0].xy;\n    let m1 = vec2<u32>(mid.m[0].z, g);\n");
     s.push_str("    let z = vec2<u32>(0u, 0u);\n");
-    let msg = |j: usize| match j {
-        0 => "m0".to_string(),
-        1 => "m1".to_string(),
-        _ => "z".to_string(),
-    };
-    for sg in SIGMA {
-        for (i, (a, b, c, d)) in [
-            (0, 4, 8, 12),
-            (1, 5, 9, 13),
-            (2, 6, 10, 14),
-            (3, 7, 11, 15),
-            (0, 5, 10, 15),
-            (1, 6, 11, 12),
-            (2, 7, 8, 13),
-            (3, 4, 9, 14),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let (x, y) = (msg(sg[2 * i]), msg(sg[2 * i + 1]));
-            let _ = write!(
-                s,
-                "    v{a} = add64(add64(v{a}, v{b}), {x}); v{d} = (v{d} ^ v{a}).yx; \
-                 v{c} = add64(v{c}, v{d}); v{b} = rotr24(v{b} ^ v{c});\n    \
-                 v{a} = add64(add64(v{a}, v{b}), {y}); v{d} = rotr16(v{d} ^ v{a}); \
-                 v{c} = add64(v{c}, v{d}); v{b} = rotr63(v{b} ^ v{c});\n"
-            );
-        }
-    }
+    s.push_str(&blake_rounds(&|a, b, c, d, x, y| {
+        format!(
+            "    v{a} = add64(add64(v{a}, v{b}), {x}); v{d} = (v{d} ^ v{a}).yx; \
+             v{c} = add64(v{c}, v{d}); v{b} = rotr24(v{b} ^ v{c});\n    \
+             v{a} = add64(add64(v{a}, v{b}), {y}); v{d} = rotr16(v{d} ^ v{a}); \
+             v{c} = add64(v{c}, v{d}); v{b} = rotr63(v{b} ^ v{c});\n"
+        )
+    }));
     s.push_str("    var out: array<u32, 16>;\n");
     for i in 0..8 {
         let _ = writeln!(s, "    let o{i} = h{i} ^ v{i} ^ v{};", i + 8);
@@ -386,23 +564,70 @@ fn blake_final(g: u32) -> array<u32, 16> {
     s
 }
 
-/// Every kernel module of `plan`, with a name, for validation and pipeline creation.
-pub fn all_kernels(plan: &Plan, subgroups: bool) -> Vec<(String, Kernel)> {
-    let mut v = vec![(
-        "generate".to_string(),
-        Kernel::Generate(TwistScan::Workgroup),
-    )];
-    v.push((
-        "generate_serial".to_string(),
-        Kernel::Generate(TwistScan::Serial),
-    ));
-    if subgroups {
-        v.push((
-            "generate_subgroup".to_string(),
-            Kernel::Generate(TwistScan::Subgroup),
-        ));
+/// `blake_final(g)` on `u64` (the adapter's `SHADER_INT64`): the same block, native 64-bit adds
+/// and rotations.
+fn blake_final_u64() -> String {
+    let mut s = String::from(
+        "fn w64(v: vec2<u32>) -> u64 { return u64(v.x) | (u64(v.y) << 32u); }
+fn rotr(a: u64, n: u32) -> u64 { return (a >> n) | (a << (64u - n)); }
+fn blake_final(g: u32) -> array<u32, 16> {
+",
+    );
+    for i in 0..8 {
+        let half = if i % 2 == 0 { "xy" } else { "zw" };
+        let _ = writeln!(s, "    let h{i} = w64(mid.h[{}].{half});", i / 2);
+        let _ = writeln!(s, "    var v{i} = h{i};");
     }
-    for r in 1..=plan.layout.layers.len() as u32 {
+    for (i, iv) in IV.iter().enumerate() {
+        let _ = writeln!(s, "    var v{} = {iv}lu;", i + 8);
+    }
+    s.push_str("    v12 = v12 ^ w64(mid.t.xy);\n    v14 = ~v14;\n");
+    s.push_str(
+        "    let m0 = w64(mid.m[0].xy);\n    let m1 = w64(vec2<u32>(mid.m[0].z, g));\n    \
+         let z = 0lu;\n",
+    );
+    s.push_str(&blake_rounds(&|a, b, c, d, x, y| {
+        format!(
+            "    v{a} = v{a} + v{b} + {x}; v{d} = rotr(v{d} ^ v{a}, 32u); \
+             v{c} = v{c} + v{d}; v{b} = rotr(v{b} ^ v{c}, 24u);\n    \
+             v{a} = v{a} + v{b} + {y}; v{d} = rotr(v{d} ^ v{a}, 16u); \
+             v{c} = v{c} + v{d}; v{b} = rotr(v{b} ^ v{c}, 63u);\n"
+        )
+    }));
+    s.push_str("    var out: array<u32, 16>;\n");
+    for i in 0..8 {
+        let _ = writeln!(s, "    let o{i} = h{i} ^ v{i} ^ v{};", i + 8);
+        let _ = writeln!(
+            s,
+            "    out[{}] = u32(o{i} & 0xfffffffflu);\n    out[{}] = u32(o{i} >> 32u);",
+            2 * i,
+            2 * i + 1
+        );
+    }
+    s.push_str("    return out;\n}\n");
+    s
+}
+
+/// Every kernel module of `plan`, with a name, for validation: each generation variant (with
+/// `subgroups` and `int64` where asked for), every round, recovery.
+pub fn all_kernels(plan: &Plan, subgroups: bool, int64: bool) -> Vec<(String, Kernel)> {
+    let mut scans = vec![TwistScan::Workgroup, TwistScan::Serial];
+    if subgroups {
+        scans.push(TwistScan::Subgroup);
+    }
+    let mut v = Vec::new();
+    for scan in scans {
+        for wide in [false, true] {
+            if wide && !int64 {
+                continue;
+            }
+            v.push((
+                format!("generate {scan:?}{}", if wide { " int64" } else { "" }),
+                Kernel::Generate { scan, int64: wide },
+            ));
+        }
+    }
+    for r in 1..=plan.params.k() {
         v.push((format!("round{r}"), Kernel::Round(r)));
     }
     v.push(("recover".to_string(), Kernel::Recover));
