@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every check CI runs: formatting, clippy with warnings
 # as errors, the layering rule, and the whole test suite (optimized: see [profile.test]).
+#
+# Usage: scripts/test.sh [--full]
+#   (default)  block 400000 and 2 random full-size ZelHash inputs on lavapipe (under 15 minutes
+#              on the 2-core CI machine, build included)
+#   --full     the long series too: 20 random full-size ZelHash inputs compared with the CPU
+#              solver on lavapipe (about 2 minutes each; FLUXMINER_WGPU_FULL_N overrides the count)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for arg in "$@"; do
+    case "$arg" in
+        --full) export FLUXMINER_WGPU_FULL_N="${FLUXMINER_WGPU_FULL_N:-20}" ;;
+        *) echo "usage: scripts/test.sh [--full]" >&2; exit 2 ;;
+    esac
+done
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "missing: $1 ($2)" >&2; exit 2; }; }
 need cargo "install Rust (rustup) first"
