@@ -10,7 +10,7 @@
 use std::sync::Mutex;
 
 use fluxminer::backend::cpu::CpuSolver;
-use fluxminer::backend::wgpu::plan::{Counts, DeviceLimits, Plan};
+use fluxminer::backend::plan::{Counts, DeviceLimits, Plan};
 use fluxminer::backend::wgpu::solver::Options;
 use fluxminer::backend::wgpu::wgsl::{self, TwistScan};
 use fluxminer::backend::wgpu::{WgpuSolver, device};

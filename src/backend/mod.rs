@@ -3,7 +3,10 @@
 //! Every backend returns index lists that the caller may trust only after
 //! [`crate::equihash::is_valid_indices`]; the CPU solver re-verifies its own output already.
 
+pub mod codegen;
 pub mod cpu;
+pub mod cuda;
+pub mod plan;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
 

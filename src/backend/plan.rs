@@ -1,5 +1,5 @@
-//! The memory plan of the WGSL solver (kernel v2), derived from the parameters and the adapter's
-//! limits: for every layer, how many *regions* its records are sorted into (the top bits of the
+//! The memory plan of the GPU solvers (kernel v2: WGSL and CUDA share it), derived from the
+//! parameters and the device's limits: for every layer, how many *regions* its records are sorted into (the top bits of the
 //! digit the next round collides on), how many slots a region holds, how many hash and
 //! back-pointer bits a record keeps and in how many words; which heap each layer lives in; how
 //! every large table splits into storage bindings; what each kernel binds; and the traffic model.
@@ -12,7 +12,9 @@
 
 use thiserror::Error;
 
-use crate::equihash::Params;
+use crate::backend::{SolveReport, SolveStats, SolverError, StageCount};
+use crate::equihash::blake::HashInput;
+use crate::equihash::{INPUT_LEN, Params, is_valid_indices};
 
 /// Largest total footprint the solver may plan: 3.5 GiB, so 4 GB cards work.
 pub const MAX_FOOTPRINT: u64 = 3584 << 20;
@@ -87,6 +89,18 @@ impl DeviceLimits {
         max_workgroup_storage: 48 << 10,
         cpu: false,
         ..DeviceLimits::LAVAPIPE
+    };
+
+    /// CUDA on any NVIDIA card: 48 KiB of static shared memory per block; one allocation per
+    /// table (the kernels address records in 64-bit arithmetic).
+    pub const CUDA: DeviceLimits = DeviceLimits {
+        max_binding: 1 << 40,
+        max_buffer: 1 << 40,
+        max_storage_buffers: 64,
+        max_workgroup_storage: 48 << 10,
+        max_invocations: 1024,
+        max_workgroups_per_dim: 65_535,
+        cpu: false,
     };
 
     /// Most AMD cards (64 KiB of workgroup memory).
@@ -325,6 +339,33 @@ pub struct Plan {
     /// Whether round `r` (index r−1, r = 1..k−1) drops pairs whose remaining bits are all zero
     /// (almost always the same leaves combined twice), as the CPU solver does.
     pub prune: Vec<bool>,
+}
+
+/// The kernels' midstate block: BLAKE2b state (8 words), final-block template (16 words) and
+/// the message length, as little-endian `u32` pairs (52 words).
+///
+/// # Errors
+/// An input that is not the 140-byte Equihash input.
+pub fn midstate_words(params: &Params, input: &[u8]) -> Result<Vec<u32>, SolverError> {
+    if input.len() != INPUT_LEN {
+        return Err(SolverError::Unsupported(format!(
+            "the GPU solvers take the {INPUT_LEN}-byte Equihash input, got {} bytes",
+            input.len()
+        )));
+    }
+    let hi = HashInput::new(params, input);
+    let mid = hi
+        .lanes
+        .ok_or_else(|| SolverError::Unsupported("no BLAKE2b midstate for this input".into()))?;
+    debug_assert!(mid.counter_at == 12 && mid.template[2..].iter().all(|&w| w == 0));
+    let mut words = Vec::with_capacity(52);
+    let split = |w: u64| [w as u32, (w >> 32) as u32];
+    for w in mid.h.iter().chain(&mid.template).copied() {
+        words.extend(split(w));
+    }
+    words.extend(split(mid.total_len));
+    words.extend([0, 0]);
+    Ok(words)
 }
 
 /// Capacity of a region whose expected fill is `mean`: room for more than 6 standard
@@ -620,6 +661,59 @@ impl Plan {
                 v
             }
         }
+    }
+
+    /// Turns a device's results into a report: the stats block (`STATS_WORDS` words from word
+    /// 0 of the small buffer) and the solutions area, every solution re-verified on the CPU
+    /// (an invalid one is counted, never returned).
+    pub fn report(
+        &self,
+        input: &[u8],
+        raw_stats: &[u32],
+        raw_sols: &[u32],
+        profile: bool,
+    ) -> SolveReport {
+        let plan = self;
+        let params = plan.params;
+        let k = plan.layers.len();
+        let st = |i: u32| u64::from(raw_stats[i as usize]);
+        let mut stats = SolveStats::default();
+        for r in 0..k as u32 {
+            stats.layer_records.push(st(ST_RECORDS + r));
+            stats.lane_totals.written += st(ST_RECORDS + r);
+            stats.lane_totals.overflowed += st(ST_OVERFLOW + r);
+        }
+        stats.round_pruned = (1..k as u32).map(|r| st(ST_PRUNED + r - 1)).collect();
+        stats.lane_totals.pruned = stats.round_pruned.iter().sum();
+        stats.rank_lost = (1..k as u32).map(|r| st(ST_RANK_LOST + r - 1)).sum();
+        stats.candidates = st(ST_CANDS);
+        stats.duplicate_candidates = st(ST_DUPS);
+        stats.lost_candidates = st(ST_LOST);
+        if profile {
+            stats.counted = (0..k as u32 + 2)
+                .map(|s| {
+                    let at = ST_TRAFFIC + 3 * s;
+                    StageCount {
+                        read_bytes: 4 * st(at),
+                        written_bytes: 4 * st(at + 1),
+                        atomics: st(at + 2),
+                    }
+                })
+                .collect();
+            stats.dispatches = raw_stats[ST_DISPATCHES as usize];
+        }
+        let found = (raw_stats[ST_SOLS as usize]).min(MAX_SOLS) as usize;
+        let ni = plan.solution_indices();
+        let hash_input = HashInput::new(&params, input);
+        let mut solutions = Vec::new();
+        for s in raw_sols.chunks_exact(ni).take(found) {
+            match is_valid_indices(&params, &hash_input, s) {
+                Ok(()) => solutions.push(s.to_vec()),
+                Err(e) => stats.count_rejected(Some(e.kind()), s.to_vec()),
+            }
+        }
+        stats.dedup_solutions(&mut solutions);
+        SolveReport { solutions, stats }
     }
 
     /// Bytes of device memory the solver allocates.

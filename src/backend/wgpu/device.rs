@@ -2,8 +2,8 @@
 //! device with the adapter's own limits and the `SUBGROUP` and `SHADER_INT64` features when
 //! present.
 
-use super::plan::{DeviceLimits, Plan};
 use crate::backend::SolverError;
+use crate::backend::plan::{DeviceLimits, Plan};
 use crate::equihash::Params;
 
 /// Backends searched for adapters: Vulkan, Metal, DX12 (whichever the platform has).

@@ -7,11 +7,10 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::device::{self, Opened};
-use super::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Stage};
 use super::wgsl::{self, FIRST_VIEW_BINDING, Kernel, SMALL_BINDING, TwistScan, UNIFORM_BINDING};
-use crate::backend::{Feed, SolveReport, SolveStats, Solver, SolverError, StageCount};
-use crate::equihash::blake::HashInput;
-use crate::equihash::{INPUT_LEN, Params, is_valid_indices};
+use crate::backend::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Stage};
+use crate::backend::{Feed, SolveReport, Solver, SolverError};
+use crate::equihash::Params;
 
 /// Nonces a stream keeps in flight.
 pub const DEPTH: usize = 2;
@@ -168,7 +167,7 @@ impl WgpuSolver {
     }
 
     fn write_midstate(&self, input: &[u8]) -> Result<(), SolverError> {
-        let words = midstate_words(&self.plan.params, input)?;
+        let words = plan::midstate_words(&self.plan.params, input)?;
         self.gpu
             .queue
             .write_buffer(&self.uniform, 0, bytemuck::cast_slice(&words));
@@ -309,47 +308,7 @@ impl WgpuSolver {
 
     /// Turns the device's results into a report: every solution re-verified on the CPU.
     fn finish(&self, input: &[u8], raw: &Readback) -> SolveReport {
-        let plan = &self.plan;
-        let params = plan.params;
-        let k = plan.layers.len();
-        let st = |i: u32| u64::from(raw.stats[i as usize]);
-        let mut stats = SolveStats::default();
-        for r in 0..k as u32 {
-            stats.layer_records.push(st(plan::ST_RECORDS + r));
-            stats.lane_totals.written += st(plan::ST_RECORDS + r);
-            stats.lane_totals.overflowed += st(plan::ST_OVERFLOW + r);
-        }
-        stats.round_pruned = (1..k as u32).map(|r| st(plan::ST_PRUNED + r - 1)).collect();
-        stats.lane_totals.pruned = stats.round_pruned.iter().sum();
-        stats.rank_lost = (1..k as u32).map(|r| st(plan::ST_RANK_LOST + r - 1)).sum();
-        stats.candidates = st(plan::ST_CANDS);
-        stats.duplicate_candidates = st(plan::ST_DUPS);
-        stats.lost_candidates = st(plan::ST_LOST);
-        if self.profile {
-            stats.counted = (0..k as u32 + 2)
-                .map(|s| {
-                    let at = plan::ST_TRAFFIC + 3 * s;
-                    StageCount {
-                        read_bytes: 4 * st(at),
-                        written_bytes: 4 * st(at + 1),
-                        atomics: st(at + 2),
-                    }
-                })
-                .collect();
-            stats.dispatches = raw.stats[plan::ST_DISPATCHES as usize];
-        }
-        let found = (raw.stats[plan::ST_SOLS as usize]).min(MAX_SOLS) as usize;
-        let ni = plan.solution_indices();
-        let hash_input = HashInput::new(&params, input);
-        let mut solutions = Vec::new();
-        for s in raw.sols.chunks_exact(ni).take(found) {
-            match is_valid_indices(&params, &hash_input, s) {
-                Ok(()) => solutions.push(s.to_vec()),
-                Err(e) => stats.count_rejected(Some(e.kind()), s.to_vec()),
-            }
-        }
-        stats.dedup_solutions(&mut solutions);
-        SolveReport { solutions, stats }
+        self.plan.report(input, &raw.stats, &raw.sols, self.profile)
     }
 }
 
@@ -454,30 +413,6 @@ fn sols_words(plan: &Plan) -> u64 {
 
 fn readback_bytes(plan: &Plan) -> u64 {
     4 * (STATS_WORDS + sols_words(plan))
-}
-
-/// The uniform block: BLAKE2b midstate (8 words), final-block template (16 words) and the
-/// message length, as little-endian `u32` pairs.
-fn midstate_words(params: &Params, input: &[u8]) -> Result<Vec<u32>, SolverError> {
-    if input.len() != INPUT_LEN {
-        return Err(SolverError::Unsupported(format!(
-            "the wgpu solver takes the {INPUT_LEN}-byte Equihash input, got {} bytes",
-            input.len()
-        )));
-    }
-    let hi = HashInput::new(params, input);
-    let mid = hi
-        .lanes
-        .ok_or_else(|| SolverError::Unsupported("no BLAKE2b midstate for this input".into()))?;
-    debug_assert!(mid.counter_at == 12 && mid.template[2..].iter().all(|&w| w == 0));
-    let mut words = Vec::with_capacity(52);
-    let split = |w: u64| [w as u32, (w >> 32) as u32];
-    for w in mid.h.iter().chain(&mid.template).copied() {
-        words.extend(split(w));
-    }
-    words.extend(split(mid.total_len));
-    words.extend([0, 0]);
-    Ok(words)
 }
 
 /// Every buffer, allocated once: the midstate uniform, the small buffer, the chunks of each

@@ -1,0 +1,89 @@
+// Round 0 (CUDA port of shaders/generate.wgsl): one thread per BLAKE2b counter g. The final block
+// is hashed from the host's midstate (`blake_final`, generated, on 64-bit integers), the ZelHash
+// twist (an inclusive prefix sum over each aligned group of 16 counters) is a warp shuffle scan of
+// width 16, and each of the PER leaves goes to the region of its first OUT_B bits in layer 0: its
+// other bits as one record, its index into the index table at the same slot. Every launch also
+// zeroes the region counters of layers 1..k-1 for this nonce's rounds.
+
+__device__ __forceinline__ u32 digest_byte(const u32 (&d)[16], u32 j) {
+    return j >= 64u ? 0u : (d[j >> 2] >> ((j & 3u) * 8u)) & 0xffu;
+}
+
+__device__ __forceinline__ u32 bswap32(u32 x) {
+    return __byte_perm(x, 0u, 0x0123u);
+}
+
+__device__ __forceinline__ void emit_leaf(Ctx& c, const u32 (&d)[16], u32 s, u32 i) {
+    Rec l;
+    const u32 start = s * SLICE;
+#pragma unroll
+    for (u32 q = 0; q < RW; q++) {
+        u32 w = 0;
+        if (q < LW) {
+            if (SLICE % 4u == 0u) {
+                if (4u * q < SLICE) {
+                    w = bswap32(d[start / 4u + q]);
+                }
+            } else {
+                for (u32 j = 0; j < 4u; j++) {
+                    const u32 at = 4u * q + j;
+                    w = (w << 8) | (at < SLICE ? digest_byte(d, start + at) : 0u);
+                }
+            }
+            // Zero every bit at or past N_BITS.
+            const u32 first = 32u * q;
+            if (first >= N_BITS) {
+                w = 0;
+            } else if (N_BITS - first < 32u) {
+                w &= ~(0xffffffffu >> (N_BITS - first));
+            }
+        }
+        l.w[q] = w;
+    }
+    const u32 region = l.w[0] >> (32u - OUT_B);
+    const Rec rec = shl(l, OUT_B);
+    const u32 pos = sm_add(c, CNT_OUT + region, 1u);
+    if (pos < OUT_CAP) {
+        hout_put(c, region, pos, rec);
+        ix_st(c, region, pos, i);
+    } else {
+        sm_add(c, ST_OVERFLOW, 1u);
+    }
+}
+
+__device__ __forceinline__ void generate(const Args& a) {
+    Ctx c(a);
+    const u32 lid = threadIdx.x;
+    profile_begin(lid);
+    const u32 group = blockIdx.y * gridDim.x + blockIdx.x;
+    const u32 g = group * WG_GEN + lid;
+    zero_words(c, ZERO_AT, ZERO_WORDS, g, gridDim.x * gridDim.y * WG_GEN);
+    u32 d[16];
+    blake_final(a, g, d);
+    if (TWIST) {
+        // Inclusive prefix sum within each aligned group of 16 counters (16 lanes of a warp).
+#pragma unroll
+        for (u32 w = 0; w < 16u; w++) {
+#pragma unroll
+            for (u32 o = 1; o < 16u; o *= 2u) {
+                const u32 v = __shfl_up_sync(0xffffffffu, d[w], o, 16);
+                if ((lid & 15u) >= o) {
+                    d[w] += v;
+                }
+            }
+        }
+        d[3] &= 0xf8ffffffu;
+        d[7] &= 0xf8ffffffu;
+        d[11] &= 0xf8ffffffu;
+        d[15] &= 0xf8ffffffu;
+    }
+    if (g < HASHES) {
+        for (u32 s = 0; s < PER; s++) {
+            const u32 i = g * PER + s;
+            if (i < LEAVES) {
+                emit_leaf(c, d, s, i);
+            }
+        }
+    }
+    profile_end(c, lid, group == 0u);
+}
