@@ -32,6 +32,9 @@ pub enum SolverError {
     /// The GPU device is missing, lost, or failed.
     #[error("device: {0}")]
     Device(String),
+    /// The backend's platform is not on this machine (e.g. "CUDA unavailable: <reason>").
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Timings and counters of one solve.

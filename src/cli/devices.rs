@@ -1,4 +1,5 @@
-//! `fluxminer devices`: every GPU adapter wgpu finds, its limits, and whether it can run ZelHash.
+//! `fluxminer devices`: every GPU adapter wgpu finds, its limits, and whether it can run ZelHash;
+//! then every CUDA device (name, compute capability, memory, SMs), or why CUDA is unavailable.
 
 use std::process::ExitCode;
 
@@ -6,13 +7,58 @@ use std::process::ExitCode;
 #[derive(Debug, Clone, clap::Args)]
 pub struct DevicesArgs {}
 
-/// Lists the adapters; exit code 1 when there is none.
-#[cfg(feature = "wgpu")]
+/// Lists the wgpu adapters and the CUDA devices; exit code 1 when there is neither.
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<ExitCode> {
+    let wgpu = list_wgpu();
+    let cuda = list_cuda();
+    Ok(if wgpu + cuda == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(feature = "cuda")]
+fn list_cuda() -> usize {
+    use crate::backend::cuda::driver;
+    match driver::devices() {
+        Ok(all) if all.is_empty() => {
+            println!("CUDA: no device");
+            0
+        }
+        Ok(all) => {
+            for d in &all {
+                let (ma, mi) = d.capability;
+                println!(
+                    "[cuda {}] {} — CUDA, compute capability {ma}.{mi}, {} MiB, {} SMs",
+                    d.index,
+                    d.name,
+                    d.memory >> 20,
+                    d.sms
+                );
+            }
+            all.len()
+        }
+        Err(e) => {
+            println!("{e}");
+            0
+        }
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+fn list_cuda() -> usize {
+    println!("CUDA unavailable: this build has no CUDA backend (cargo feature `cuda`)");
+    0
+}
+
+/// Prints the wgpu adapters; how many.
+#[cfg(feature = "wgpu")]
+fn list_wgpu() -> usize {
     let all = crate::backend::wgpu::device::summaries();
     if all.is_empty() {
         println!("no GPU adapter found (Vulkan, Metal, DX12)");
-        return Ok(ExitCode::from(1));
+        return 0;
     }
     for a in &all {
         let l = &a.limits;
@@ -46,11 +92,11 @@ pub fn run(_args: &DevicesArgs) -> anyhow::Result<ExitCode> {
             Err(why) => println!("    ZelHash: no — {why}"),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    all.len()
 }
 
-/// Without the wgpu feature there is nothing to list.
 #[cfg(not(feature = "wgpu"))]
-pub fn run(_args: &DevicesArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this build has no wgpu backend (cargo feature `wgpu`)")
+fn list_wgpu() -> usize {
+    println!("wgpu: this build has no wgpu backend (cargo feature `wgpu`)");
+    0
 }

@@ -91,7 +91,7 @@ impl CpuRuntime {
             .range_mut(..=at)
             .next_back()
             .ok_or_else(|| SolverError::Device(format!("no allocation at 0x{at:x}")))?;
-        if at + bytes > base + alloc.bytes() || at % 4 != 0 {
+        if at + bytes > base + alloc.bytes() || !at.is_multiple_of(4) {
             return Err(SolverError::Device(format!(
                 "copy of {bytes} bytes at 0x{at:x} leaves its allocation"
             )));

@@ -507,9 +507,64 @@ mod tests {
         let src = module(&plan, false);
         for stage in plan.stages() {
             let e = entry(&plan, stage);
-            assert!(src.contains(&format!("void __launch_bounds__(")), "{e}");
+            assert!(
+                src.contains(&format!(
+                    "void __launch_bounds__({}) {e}(",
+                    block_threads(&plan, stage)
+                )),
+                "{e}"
+            );
             assert!(src.contains(&format!("CUDA_CPU_EXPORT({e}, Args)")), "{e}");
         }
         assert!(!src.contains("/*EMIT*/"));
+    }
+
+    /// `kernels/zelhash.cu` is the generated ZelHash module that the shipped cubins are built
+    /// from (`scripts/cuda-kernels.py build`): it must equal what the code generates today.
+    /// `FLUXMINER_BLESS=1` rewrites it.
+    #[test]
+    fn the_committed_zelhash_module_is_current() {
+        let plan = Plan::new(Params::ZELHASH, &DeviceLimits::CUDA, None).unwrap();
+        let src = module(&plan, false);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/zelhash.cu");
+        if std::env::var_os("FLUXMINER_BLESS").is_some() {
+            std::fs::write(path, &src).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == src,
+            "kernels/zelhash.cu is stale: run FLUXMINER_BLESS=1 cargo test --lib \
+             the_committed_zelhash_module_is_current, then scripts/cuda-kernels.py build"
+        );
+    }
+
+    /// The shipped cubins and PTX (`kernels/bin/`) were built from today's `kernels/zelhash.cu`:
+    /// their manifest carries the source's BLAKE2b-128, every target the issue names, and no
+    /// kernel with a register spill.
+    #[test]
+    fn the_shipped_cubins_are_built_from_the_current_source() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/kernels");
+        let src = std::fs::read(format!("{dir}/zelhash.cu")).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("{dir}/bin/manifest.json")).unwrap())
+                .unwrap();
+        let hash = blake2b_simd::Params::new().hash_length(16).hash(&src);
+        assert_eq!(
+            manifest["source_blake2b"].as_str(),
+            Some(hash.to_hex().as_str()),
+            "kernels/bin is stale: run scripts/cuda-kernels.py build kernels/zelhash.cu kernels/bin"
+        );
+        for arch in [61, 70, 75, 80, 86, 89, 90, 120] {
+            let t = &manifest["targets"][format!("sm_{arch}")];
+            let file = t["file"].as_str().unwrap();
+            let bin = std::fs::read(format!("{dir}/bin/{file}")).unwrap();
+            assert_eq!(&bin[..4], b"\x7fELF", "sm_{arch}: not a cubin");
+            let kernels = t["kernels"].as_object().unwrap();
+            assert_eq!(kernels.len(), 6, "sm_{arch}: {kernels:?}");
+            for (name, r) in kernels {
+                assert_eq!(r["spill_stores"], 0, "sm_{arch} {name} spills");
+                assert_eq!(r["spill_loads"], 0, "sm_{arch} {name} spills");
+            }
+        }
     }
 }
