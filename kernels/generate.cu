@@ -1,9 +1,10 @@
-// Round 0 (CUDA port of shaders/generate.wgsl): one thread per BLAKE2b counter g. The final block
-// is hashed from the host's midstate (`blake_final`, generated, on 64-bit integers), the ZelHash
-// twist (an inclusive prefix sum over each aligned group of 16 counters) is a warp shuffle scan of
-// width 16, and each of the PER leaves goes to the region of its first OUT_B bits in layer 0: its
-// other bits as one record, its index into the index table at the same slot. Every launch also
-// zeroes the region counters of layers 1..k-1 for this nonce's rounds.
+// Round 0 (CUDA port of `generate_serial` in shaders/generate.wgsl): one thread per aligned group
+// of 16 BLAKE2b counters hashes them in turn from the host's midstate (`blake_final`, generated,
+// on 64-bit integers), keeps the ZelHash twist's running prefix sum in registers (no shuffle, no
+// barrier: 2^20 threads for ZelHash still fill any card), and sends each of a counter's PER leaves
+// to the region of its first OUT_B bits in layer 0: its other bits as one record, its index into
+// the index table at the same slot. Every launch also zeroes the region counters of layers
+// 1..k-1 for this nonce's rounds.
 
 __device__ __forceinline__ u32 digest_byte(const u32 (&d)[16], u32 j) {
     return j >= 64u ? 0u : (d[j >> 2] >> ((j & 3u) * 8u)) & 0xffu;
@@ -55,29 +56,32 @@ __device__ __forceinline__ void generate(const Args& a) {
     Ctx c(a);
     const u32 lid = threadIdx.x;
     profile_begin(lid);
-    const u32 group = blockIdx.y * gridDim.x + blockIdx.x;
-    const u32 g = group * WG_GEN + lid;
-    zero_words(c, ZERO_AT, ZERO_WORDS, g, gridDim.x * gridDim.y * WG_GEN);
-    u32 d[16];
-    blake_final(a, g, d);
-    if (TWIST) {
-        // Inclusive prefix sum within each aligned group of 16 counters (16 lanes of a warp).
+    const u32 block = blockIdx.y * gridDim.x + blockIdx.x;
+    const u32 group = block * WG_GEN + lid;
+    zero_words(c, ZERO_AT, ZERO_WORDS, group, gridDim.x * gridDim.y * WG_GEN);
+    u32 acc[16];
 #pragma unroll
-        for (u32 w = 0; w < 16u; w++) {
-#pragma unroll
-            for (u32 o = 1; o < 16u; o *= 2u) {
-                const u32 v = __shfl_up_sync(0xffffffffu, d[w], o, 16);
-                if ((lid & 15u) >= o) {
-                    d[w] += v;
-                }
-            }
-        }
-        d[3] &= 0xf8ffffffu;
-        d[7] &= 0xf8ffffffu;
-        d[11] &= 0xf8ffffffu;
-        d[15] &= 0xf8ffffffu;
+    for (u32 w = 0; w < 16u; w++) {
+        acc[w] = 0u;
     }
-    if (g < HASHES) {
+    for (u32 j = 0; j < 16u; j++) {
+        const u32 g = group * 16u + j;
+        if (g >= HASHES) {
+            break;
+        }
+        u32 d[16];
+        blake_final(a, g, d);
+        if (TWIST) {
+#pragma unroll
+            for (u32 w = 0; w < 16u; w++) {
+                acc[w] += d[w];
+                d[w] = acc[w];
+            }
+            d[3] &= 0xf8ffffffu;
+            d[7] &= 0xf8ffffffu;
+            d[11] &= 0xf8ffffffu;
+            d[15] &= 0xf8ffffffu;
+        }
         for (u32 s = 0; s < PER; s++) {
             const u32 i = g * PER + s;
             if (i < LEAVES) {
@@ -85,5 +89,5 @@ __device__ __forceinline__ void generate(const Args& a) {
             }
         }
     }
-    profile_end(c, lid, group == 0u);
+    profile_end(c, lid, block == 0u);
 }

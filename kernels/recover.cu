@@ -72,30 +72,27 @@ __device__ __forceinline__ void find_partners(Ctx& c, u32 lid, u32 l, u32 m) {
 }
 
 // Canonical order, bottom-up (swap sibling blocks whose right one starts lower), then repeated
-// indices; writes the solution.
+// indices; writes the solution. Thread 0 only, in place in `leaf` (shared memory: a local array of
+// NI words indexed at run time would live in local memory and spill at k = 5).
 __device__ __forceinline__ void finish(Ctx& c) {
     if (sbad[0] != 0u) {
         sm_add(c, ST_LOST, 1u);
         return;
     }
-    u32 idx[NI];
-    for (u32 i = 0; i < NI; i++) {
-        idx[i] = leaf[i];
-    }
     for (u32 size = 1; size < NI; size *= 2u) {
         for (u32 o = 0; o < NI; o += 2u * size) {
-            if (idx[o + size] < idx[o]) {
+            if (leaf[o + size] < leaf[o]) {
                 for (u32 q = 0; q < size; q++) {
-                    const u32 t = idx[o + q];
-                    idx[o + q] = idx[o + size + q];
-                    idx[o + size + q] = t;
+                    const u32 t = leaf[o + q];
+                    leaf[o + q] = leaf[o + size + q];
+                    leaf[o + size + q] = t;
                 }
             }
         }
     }
     for (u32 i = 0; i < NI; i++) {
         for (u32 j = i + 1u; j < NI; j++) {
-            if (idx[i] == idx[j]) {
+            if (leaf[i] == leaf[j]) {
                 sm_add(c, ST_DUPS, 1u);
                 return;
             }
@@ -104,7 +101,7 @@ __device__ __forceinline__ void finish(Ctx& c) {
     const u32 n = sm_add(c, ST_SOLS, 1u);
     if (n < MAX_SOLS) {
         for (u32 i = 0; i < NI; i++) {
-            sm_put(c, SOLS_AT + n * NI + i, idx[i]);
+            sm_put(c, SOLS_AT + n * NI + i, leaf[i]);
         }
     }
 }

@@ -22,27 +22,46 @@ need cargo "install Rust (rustup) first"
 cargo fmt --version >/dev/null 2>&1 || { echo "missing: rustfmt (rustup component add rustfmt)" >&2; exit 2; }
 cargo clippy --version >/dev/null 2>&1 || { echo "missing: clippy (rustup component add clippy)" >&2; exit 2; }
 
-# The wgpu tests need a Vulkan device; with no GPU that is Mesa's lavapipe (CPU Vulkan driver).
-# Installed only when missing, as root or through sudo; a test that finds no adapter fails.
-if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
-    echo "== installing lavapipe (mesa-vulkan-drivers, libvulkan1)"
+
+# The CUDA kernels are proven without a GPU: on the CPU through kernels/cuda_cpu.h (needs a C++
+# compiler) and compiled for every NVIDIA target by NVRTC from PyPI (needs Python 3 with pip).
+apt_install() {
     SUDO=""
     if [ "$(id -u)" != 0 ]; then
-        command -v sudo >/dev/null 2>&1 || { echo "missing: lavapipe, and no root or sudo to install it" >&2; exit 2; }
+        command -v sudo >/dev/null 2>&1 || { echo "missing: $*, and no root or sudo to install it" >&2; exit 2; }
         SUDO="sudo"
     fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+# The wgpu tests need a Vulkan device; with no GPU that is Mesa's lavapipe (CPU Vulkan driver).
+# Everything is installed only when missing, as root or through sudo; a test that finds no device
+# or compiler fails, it never skips.
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1; then
+    echo "== installing lavapipe (mesa-vulkan-drivers, libvulkan1)"
+    apt_install mesa-vulkan-drivers libvulkan1
 fi
+command -v c++ >/dev/null 2>&1 || { echo "== installing g++"; apt_install g++; }
+python3 -m pip --version >/dev/null 2>&1 || { echo "== installing python3-pip"; apt_install python3-pip; }
+NVRTC_DIR="target/nvrtc"
+export FLUXMINER_NVRTC="$PWD/$NVRTC_DIR/nvidia/cuda_nvrtc/lib/libnvrtc.so.12"
+if [ ! -e "$FLUXMINER_NVRTC" ]; then
+    echo "== installing NVRTC (nvidia-cuda-nvrtc-cu12 from PyPI) into $NVRTC_DIR"
+    python3 -m pip install -q --target "$NVRTC_DIR" "nvidia-cuda-nvrtc-cu12==12.9.*" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages --target "$NVRTC_DIR" "nvidia-cuda-nvrtc-cu12==12.9.*"
+fi
+export FLUXMINER_CACHE_DIR="$PWD/target/cuda-cpu"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo clippy --all-targets --features cuda-cpu -- -D warnings"
+cargo clippy --all-targets --locked --features cuda-cpu -- -D warnings
+echo "== CUDA-on-CPU shim self-test"
+scripts/cuda-cpu-selftest.sh
 echo "== layering"
 scripts/check-layering.sh
 echo "== cargo test"
 # Benches and examples are type-checked and linted by clippy above; building them optimized again
 # here would cost minutes of CI time without running any test.
-cargo test --locked --lib --bins --tests
-cargo test --locked --doc
+cargo test --locked --features cuda-cpu --lib --bins --tests
+cargo test --locked --features cuda-cpu --doc

@@ -18,9 +18,11 @@ use crate::backend::SolverError;
 /// The shim every CPU build includes first.
 pub const SHIM: &str = include_str!("../../../kernels/cuda_cpu.h");
 
-const FLAGS: [&str; 7] = [
+const FLAGS: [&str; 8] = [
     "-std=c++17",
     "-O2",
+    // One TLS base per function, not a __tls_get_addr call per shared-memory access.
+    "-ftls-model=local-dynamic",
     "-fPIC",
     "-shared",
     "-pthread",

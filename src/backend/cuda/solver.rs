@@ -141,7 +141,7 @@ impl<R: Runtime> CudaSolver<R> {
     fn grid(&self, stage: Stage) -> (u32, u32) {
         let k = self.plan.layers.len();
         match stage {
-            Stage::Generate => self.plan.generate_groups(false),
+            Stage::Generate => self.plan.generate_groups(true),
             Stage::Round(r) => self.plan.region_groups(r as usize - 1),
             Stage::Final => self.plan.region_groups(k - 1),
             Stage::Recover => (plan::RECOVER_GROUPS, 1),
