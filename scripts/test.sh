@@ -3,16 +3,20 @@
 # as errors, the layering rule, and the whole test suite (optimized: see [profile.test]).
 #
 # Usage: scripts/test.sh [--full]
-#   (default)  block 400000 and 2 random full-size ZelHash inputs on lavapipe (under 15 minutes
-#              on the 2-core CI machine, build included)
+#   (default)  block 400000 and 1 random full-size ZelHash input on lavapipe, block 400000 on the
+#              CUDA-on-CPU shim (under 15 minutes on the 2-core CI machine, build included)
 #   --full     the long series too: 20 random full-size ZelHash inputs compared with the CPU
 #              solver on lavapipe (about 2 minutes each; FLUXMINER_WGPU_FULL_N overrides the count)
+#              and 3 on the CUDA-on-CPU shim (FLUXMINER_CUDA_CPU_FULL_N)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 for arg in "$@"; do
     case "$arg" in
-        --full) export FLUXMINER_WGPU_FULL_N="${FLUXMINER_WGPU_FULL_N:-20}" ;;
+        --full)
+            export FLUXMINER_WGPU_FULL_N="${FLUXMINER_WGPU_FULL_N:-20}"
+            export FLUXMINER_CUDA_CPU_FULL_N="${FLUXMINER_CUDA_CPU_FULL_N:-3}"
+            ;;
         *) echo "usage: scripts/test.sh [--full]" >&2; exit 2 ;;
     esac
 done
