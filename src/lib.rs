@@ -12,7 +12,9 @@
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`net`] | the only sockets: the miner's stratum driver (TCP/TLS, failover), the pool server | [`stratum`], tokio, rustls |
 //! | [`miner`] | nonce layout, job scheduler over [`backend::Solver`] instances, CPU re-check of every candidate, accounting | [`backend`], [`net`] |
-//! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): memory plan from the adapter's limits, generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], `wgpu` (feature `wgpu`, default) |
+//! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
+//! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
+//! | [`backend::plan`], [`backend::factory`], [`backend::golden`] | the GPU memory plan both GPU backends share (regions, records, heaps, traffic model, read-back → report); building a solver from a configuration; the known answers every solver's `self_test` checks | [`equihash`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of

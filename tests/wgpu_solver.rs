@@ -10,16 +10,15 @@
 use std::sync::Mutex;
 
 use fluxminer::backend::cpu::CpuSolver;
-use fluxminer::backend::plan::{Counts, DeviceLimits, Plan};
+use fluxminer::backend::plan::{DeviceLimits, Plan};
 use fluxminer::backend::wgpu::solver::Options;
 use fluxminer::backend::wgpu::wgsl::{self, TwistScan};
 use fluxminer::backend::wgpu::{WgpuSolver, device};
 use fluxminer::backend::{SolveReport, Solver};
 use fluxminer::equihash::Params;
-use rand::{Rng, SeedableRng};
 
 mod solver_support;
-use solver_support::{block_400000, threads};
+use solver_support::{assert_clean, block_400000, counts_of, random_inputs, threads};
 
 /// Random full-size inputs compared by default.
 const DEFAULT_FULL_N: usize = 1;
@@ -38,23 +37,6 @@ fn gpu_with(params: Params, opts: Options) -> WgpuSolver {
 
 fn gpu(params: Params) -> WgpuSolver {
     gpu_with(params, Options::default())
-}
-
-fn random_inputs(seed: u64, n: usize) -> Vec<Vec<u8>> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|_| (0..140).map(|_| rng.random::<u8>()).collect())
-        .collect()
-}
-
-/// Asserts a GPU report is clean: no candidate failed verification or its walk, nothing was
-/// lost to a full region or an oversized rank.
-fn assert_clean(what: &str, g: &SolveReport) {
-    let s = &g.stats;
-    assert_eq!(s.invalid_candidates, 0, "{what}: {:?}", s.invalid_sample);
-    assert_eq!(s.lost_candidates, 0, "{what}: {s:?}");
-    assert_eq!(s.lane_totals.overflowed, 0, "{what}: {s:?}");
-    assert_eq!(s.rank_lost, 0, "{what}: {s:?}");
 }
 
 /// Solves `inputs` on the GPU (pipelined) and the CPU and asserts equal solution sets; returns
@@ -255,24 +237,6 @@ fn every_twist_scan_and_blake2b_variant_equals_the_cpu_solver() {
         found > 0,
         "the twisted inputs produced no solution to compare"
     );
-}
-
-/// The measured counts of one report, as the traffic model takes them.
-fn counts_of(plan: &Plan, r: &SolveReport) -> Counts {
-    let k = plan.layers.len();
-    let s = &r.stats;
-    Counts {
-        records: s.layer_records.iter().map(|&x| x as f64).collect(),
-        overflowed: vec![0.0; k],
-        pruned: s.round_pruned.iter().map(|&x| x as f64).collect(),
-        rank_lost: vec![0.0; k - 1],
-        candidates: s.candidates as f64,
-        recover_read_words: s.counted.last().map_or(0.0, |c| c.read_bytes as f64 / 4.0),
-        solutions: (r.solutions.len() as u64
-            + s.repeated_solutions
-            + s.invalid_candidates
-            + s.false_candidates) as f64,
-    }
 }
 
 #[test]

@@ -1,4 +1,8 @@
-//! Solver backends behind one trait: the CPU reference solver and the wgpu (WGSL) GPU backend.
+//! Solver backends behind one trait, a folder each: the CPU reference solver (`cpu`), the WGSL
+//! kernels through wgpu (`wgpu`) and the CUDA kernels (`cuda`, on NVIDIA cards or on the CPU
+//! through a checking shim), the GPU plan the two GPU backends share (`plan`), how a solver is
+//! chosen and built (`factory`), and the known answers every solver checks itself against
+//! (`golden`).
 //!
 //! Every backend returns index lists that the caller may trust only after
 //! [`crate::equihash::is_valid_indices`]; the CPU solver re-verifies its own output already.
@@ -6,6 +10,8 @@
 pub mod codegen;
 pub mod cpu;
 pub mod cuda;
+pub mod factory;
+pub mod golden;
 pub mod plan;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
@@ -35,6 +41,42 @@ pub enum SolverError {
     /// The backend's platform is not on this machine (e.g. "CUDA unavailable: <reason>").
     #[error("{0}")]
     Unavailable(String),
+    /// The solver failed its self-test on a known answer.
+    #[error("self-test failed: {0}")]
+    SelfTest(#[from] golden::GoldenError),
+}
+
+/// What a passed self-test checked.
+#[derive(Debug, Clone)]
+pub struct SelfTest {
+    /// The golden case, or `None` where no known answer exists for the parameters (the solver
+    /// then only ran once on a zero input, every solution verified).
+    pub golden: Option<&'static str>,
+    /// The input solved (the golden input, or zeros).
+    pub input: Vec<u8>,
+    /// How long the solve took (the first solve of a solver: it includes warming its memory).
+    pub elapsed: Duration,
+}
+
+/// Records a solve wrote, lost to full buckets or regions, and pruned: per CPU lane and round,
+/// or summed over a solve.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecordTotals {
+    /// Records written.
+    pub written: u64,
+    /// Records lost because their bucket (or lane of it) was full.
+    pub overflowed: u64,
+    /// Pairs dropped because their XOR was all zero (duplicate indices).
+    pub pruned: u64,
+}
+
+impl RecordTotals {
+    /// Adds another count.
+    pub fn add(&mut self, o: &RecordTotals) {
+        self.written += o.written;
+        self.overflowed += o.overflowed;
+        self.pruned += o.pruned;
+    }
 }
 
 /// Timings and counters of one solve.
@@ -51,7 +93,7 @@ pub struct SolveStats {
     /// Pairs pruned in each round 1..k−1, where the backend counts them per round.
     pub round_pruned: Vec<u64>,
     /// Records written, lost to full buckets, and pruned, over all rounds.
-    pub lane_totals: cpu::RoundTotals,
+    pub lane_totals: RecordTotals,
     /// Final-round candidates.
     pub candidates: u64,
     /// Candidates with a repeated leaf index.
@@ -151,6 +193,37 @@ pub trait Solver: Send {
     /// # Errors
     /// When the backend fails; finding no solution is not an error.
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError>;
+
+    /// Solves the known answer for its parameters ([`golden`]) and checks the result: every
+    /// known solution found, nothing invalid, nothing extra where the set is exact. `bench` and
+    /// `mine` run it before anything else, so a broken kernel never reports a speed or submits.
+    ///
+    /// # Errors
+    /// The backend fails, or its answer is wrong ([`SolverError::SelfTest`]).
+    fn self_test(&mut self) -> Result<SelfTest, SolverError> {
+        let params = self.params();
+        let start = std::time::Instant::now();
+        match golden::for_params(&params)? {
+            Some(g) => {
+                let report = self.solve(&g.input)?;
+                golden::check(&g, &params, &report.solutions)?;
+                Ok(SelfTest {
+                    golden: Some(g.name),
+                    input: g.input,
+                    elapsed: start.elapsed(),
+                })
+            }
+            None => {
+                let input = vec![0u8; crate::equihash::INPUT_LEN];
+                self.solve(&input)?;
+                Ok(SelfTest {
+                    golden: None,
+                    input,
+                    elapsed: start.elapsed(),
+                })
+            }
+        }
+    }
 
     /// Solves inputs as `next` hands them over and passes each result, in order, to `done`.
     /// GPU backends override this to keep several inputs in flight, so the device never waits

@@ -1,11 +1,12 @@
-//! `--backend cpu|wgpu|cuda|cuda-cpu`, `--device I` and `--profile`: one place that turns them into a solver,
-//! for every command that solves (`solve`, `bench`, and `mine`).
+//! `--backend cpu|wgpu|cuda|cuda-cpu`, `--device I`, `--profile` and the backend settings: the
+//! flags every command that solves (`solve`, `bench`, `mine`) shares, turned into the backend
+//! factory's configuration.
 
 use anyhow::Context;
 
 use super::ThreadsArgs;
 use crate::backend::Solver;
-use crate::backend::cpu::CpuSolver;
+use crate::backend::factory::{self, BackendKind, ScanChoice, SolverConfig};
 use crate::equihash::Params;
 
 /// Which solver backend.
@@ -58,111 +59,54 @@ pub struct BackendArgs {
     pub checks: Option<bool>,
 }
 
-/// Builds the solver the arguments ask for.
+/// Builds the solver the arguments ask for (through [`crate::backend::factory`]).
 ///
 /// # Errors
-/// When the backend cannot be set up (no adapter, too small a device, no layout); the message
-/// says why.
+/// When the backend cannot be set up (no adapter or driver, too small a device, no layout); the
+/// message says why.
 pub fn make_solver(
     params: Params,
     threads: &ThreadsArgs,
     args: &BackendArgs,
     bucket_bits: Option<u32>,
 ) -> anyhow::Result<Box<dyn Solver>> {
-    match args.backend {
-        Backend::Cpu => {
-            anyhow::ensure!(
-                args.device.is_none(),
-                "--device needs --backend wgpu (the CPU solver uses --threads)"
-            );
-            Ok(Box::new(
-                CpuSolver::with_bucket_bits(params, threads.get(), bucket_bits)
-                    .context("cannot set up the CPU solver")?,
-            ))
-        }
-        Backend::Wgpu => wgpu_solver(params, args, bucket_bits),
-        Backend::Cuda => cuda_solver(params, args),
-        Backend::CudaCpu => cuda_cpu_solver(params, threads, args),
-    }
+    let what = match args.backend {
+        Backend::Cpu => "the CPU solver",
+        Backend::Wgpu => "the wgpu solver",
+        Backend::Cuda => "the CUDA solver",
+        Backend::CudaCpu => "the CUDA kernels on the CPU",
+    };
+    factory::make_solver(&config(params, threads, args, bucket_bits))
+        .with_context(|| format!("cannot set up {what}"))
 }
 
-#[cfg(feature = "cuda")]
-fn cuda_solver(params: Params, args: &BackendArgs) -> anyhow::Result<Box<dyn Solver>> {
-    use crate::backend::cuda::{CudaSolver, driver::CudaRuntime};
-    let rt = CudaRuntime::new(args.device.unwrap_or(0))?;
-    Ok(Box::new(
-        CudaSolver::new(rt, params, args.profile).context("cannot set up the CUDA solver")?,
-    ))
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda_solver(_params: Params, _args: &BackendArgs) -> anyhow::Result<Box<dyn Solver>> {
-    anyhow::bail!("this build has no CUDA backend (cargo feature `cuda`)")
-}
-
-#[cfg(feature = "cuda-cpu")]
-fn cuda_cpu_solver(
+/// The factory's configuration from the flags.
+pub fn config(
     params: Params,
     threads: &ThreadsArgs,
     args: &BackendArgs,
-) -> anyhow::Result<Box<dyn Solver>> {
-    use crate::backend::cuda::CudaSolver;
-    use crate::backend::cuda::cpu::{CpuOptions, CpuRuntime};
-    anyhow::ensure!(
-        args.device.is_none(),
-        "--device needs a GPU backend (cuda-cpu uses --threads)"
-    );
-    let rt = CpuRuntime::new(CpuOptions {
-        threads: threads.get() as u32,
-        checks: args.checks.unwrap_or(true),
-        ..CpuOptions::default()
-    });
-    Ok(Box::new(
-        CudaSolver::new(rt, params, args.profile)
-            .context("cannot set up the CUDA kernels on the CPU")?,
-    ))
-}
-
-#[cfg(not(feature = "cuda-cpu"))]
-fn cuda_cpu_solver(
-    _params: Params,
-    _threads: &ThreadsArgs,
-    _args: &BackendArgs,
-) -> anyhow::Result<Box<dyn Solver>> {
-    anyhow::bail!(
-        "this build has no cuda-cpu backend: cargo run --release --features cuda-cpu -- ..."
-    )
-}
-
-#[cfg(feature = "wgpu")]
-fn wgpu_solver(
-    params: Params,
-    args: &BackendArgs,
     bucket_bits: Option<u32>,
-) -> anyhow::Result<Box<dyn Solver>> {
-    use crate::backend::wgpu::wgsl::TwistScan;
-    use crate::backend::wgpu::{WgpuSolver, solver::Options};
-    let opts = Options {
+) -> SolverConfig {
+    SolverConfig {
+        threads: threads.get(),
         device: args.device,
+        profile: args.profile,
         bucket_bits,
         scan: args.scan.map(|s| match s {
-            Scan::Serial => TwistScan::Serial,
-            Scan::Workgroup => TwistScan::Workgroup,
-            Scan::Subgroup => TwistScan::Subgroup,
+            Scan::Serial => ScanChoice::Serial,
+            Scan::Workgroup => ScanChoice::Workgroup,
+            Scan::Subgroup => ScanChoice::Subgroup,
         }),
         int64: args.int64,
-        profile: args.profile,
-    };
-    Ok(Box::new(
-        WgpuSolver::new(params, opts).context("cannot set up the wgpu solver")?,
-    ))
-}
-
-#[cfg(not(feature = "wgpu"))]
-fn wgpu_solver(
-    _params: Params,
-    _args: &BackendArgs,
-    _bucket_bits: Option<u32>,
-) -> anyhow::Result<Box<dyn Solver>> {
-    anyhow::bail!("this build has no wgpu backend (cargo feature `wgpu`)")
+        checks: args.checks,
+        ..SolverConfig::new(
+            match args.backend {
+                Backend::Cpu => BackendKind::Cpu,
+                Backend::Wgpu => BackendKind::Wgpu,
+                Backend::Cuda => BackendKind::Cuda,
+                Backend::CudaCpu => BackendKind::CudaCpu,
+            },
+            params,
+        )
+    }
 }

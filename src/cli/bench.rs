@@ -8,9 +8,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::backend_args::{Backend, BackendArgs, make_solver};
-use super::{ParamsArgs, ThreadsArgs, golden};
+use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::cpu::CpuSolver;
-use crate::backend::{Feed, SolveReport, Solver, StageCount};
+use crate::backend::{Feed, SolveReport, Solver, SolverError, StageCount};
 use crate::equihash::blake::HashInput;
 use crate::equihash::leaves::{TWIST_GROUP, digest_group};
 use crate::equihash::{self, INPUT_LEN, Params};
@@ -64,31 +64,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Solves the golden input (which also warms the solver's memory). Returns the input to derive
+/// Runs the solver's self-test (which also warms its memory). Returns the input to derive
 /// benchmark inputs from, or `None` after printing why the check failed.
 fn golden_check(solver: &mut dyn Solver, params: &Params) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some(g) = golden::for_params(params)? else {
-        println!("golden check: no known answer for {params}; every solution is verified instead");
-        let input = vec![0u8; INPUT_LEN];
-        solver.solve(&input)?;
-        return Ok(Some(input));
-    };
-    let start = Instant::now();
-    let report = solver.solve(&g.input)?;
-    match golden::check(&g, params, &report.solutions) {
-        Ok(()) => {
-            println!(
-                "golden check: {} — ok ({:.2} s, first solve)",
-                g.name,
-                start.elapsed().as_secs_f64()
-            );
-            Ok(Some(g.input))
+    match solver.self_test() {
+        Ok(t) => {
+            match t.golden {
+                Some(name) => println!(
+                    "golden check: {name} — ok ({:.2} s, first solve)",
+                    t.elapsed.as_secs_f64()
+                ),
+                None => println!(
+                    "golden check: no known answer for {params}; every solution is verified instead"
+                ),
+            }
+            Ok(Some(t.input))
         }
-        Err(e) => {
-            println!("golden check FAILED: {e:#}");
+        Err(SolverError::SelfTest(e)) => {
+            println!("golden check FAILED: {e}");
             println!("refusing to report a speed for a solver that gives wrong answers");
             Ok(None)
         }
+        Err(e) => Err(e.into()),
     }
 }
 

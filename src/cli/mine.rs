@@ -8,8 +8,10 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use super::backend_args::{BackendArgs, make_solver};
+use super::backend_args::{Backend, BackendArgs, make_solver};
 use super::{ParamsArgs, ThreadsArgs};
+use crate::backend::Solver;
+use crate::equihash::Params;
 use crate::miner::{self, Accounting};
 use crate::net::client::ClientDriverConfig;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
@@ -175,8 +177,9 @@ async fn mine(
     };
     let mut net = ClientDriverConfig::new(urls, session);
     net.tls_insecure = args.tls_insecure;
-    let solver = make_solver(params, &args.threads, &args.backend, None)?;
-    tracing::info!("backend {}, Equihash {params}", solver.name());
+    // Runs on the thread that blocks on this future, not a runtime worker: the test pool keeps
+    // serving while the self-tests run.
+    let solvers = solvers(params, args)?;
     let acc = Arc::new(Mutex::new(Accounting::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
@@ -187,7 +190,7 @@ async fn mine(
         args.duration,
         stop_tx,
     ));
-    miner::run(vec![solver], net, acc.clone(), stop_rx).await?;
+    miner::run(solvers, net, acc.clone(), stop_rx).await?;
     status.abort();
     let secs = started.elapsed().as_secs_f64();
     let summary = acc.lock().expect("accounting lock").summary(secs);
@@ -248,4 +251,43 @@ async fn status_loop(
     }
     bar.finish_and_clear();
     let _ = stop.send(true);
+}
+
+/// One solver per device (every CUDA card when `--backend cuda` names none), each having passed
+/// its self-test on the known answer: a solver that gets it wrong never submits.
+fn solvers(params: Params, args: &MineArgs) -> anyhow::Result<Vec<Box<dyn Solver>>> {
+    let devices: Vec<Option<usize>> = match (args.backend.backend, args.backend.device) {
+        (Backend::Cuda, None) => cuda_devices(),
+        (_, device) => vec![device],
+    };
+    let mut all = Vec::with_capacity(devices.len());
+    for device in devices {
+        let backend = BackendArgs {
+            device,
+            ..args.backend.clone()
+        };
+        let mut solver = make_solver(params, &args.threads, &backend, None)?;
+        let t = solver
+            .self_test()
+            .with_context(|| format!("{} failed its self-test", solver.name()))?;
+        tracing::info!(
+            "backend {}, Equihash {params}: self-test {} ok in {:.1} s",
+            solver.name(),
+            t.golden.unwrap_or("(no known answer; solutions verified)"),
+            t.elapsed.as_secs_f64()
+        );
+        all.push(solver);
+    }
+    Ok(all)
+}
+
+/// Every CUDA device, or the first (whose error then says why CUDA is unavailable).
+fn cuda_devices() -> Vec<Option<usize>> {
+    #[cfg(feature = "cuda")]
+    if let Ok(all) = crate::backend::cuda::driver::devices()
+        && !all.is_empty()
+    {
+        return all.iter().map(|d| Some(d.index)).collect();
+    }
+    vec![None]
 }

@@ -6,7 +6,6 @@ pub mod backend_args;
 pub mod bench;
 pub mod block_cmd;
 pub mod devices;
-pub mod golden;
 pub mod header_cmd;
 pub mod mine;
 pub mod pool;

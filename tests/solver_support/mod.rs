@@ -32,3 +32,43 @@ pub fn block_400000() -> (Vec<u8>, [Vec<u32>; 2]) {
     ];
     (hex_field(&v, "equihash_input_140_hex"), solutions)
 }
+
+/// `n` random 140-byte inputs from `seed`.
+pub fn random_inputs(seed: u64, n: usize) -> Vec<Vec<u8>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| (0..140).map(|_| rng.random::<u8>()).collect())
+        .collect()
+}
+
+/// Asserts a GPU report is clean: no candidate failed verification or its walk, nothing was
+/// lost to a full region or an oversized rank.
+pub fn assert_clean(what: &str, g: &fluxminer::backend::SolveReport) {
+    let s = &g.stats;
+    assert_eq!(s.invalid_candidates, 0, "{what}: {:?}", s.invalid_sample);
+    assert_eq!(s.lost_candidates, 0, "{what}: {s:?}");
+    assert_eq!(s.lane_totals.overflowed, 0, "{what}: {s:?}");
+    assert_eq!(s.rank_lost, 0, "{what}: {s:?}");
+}
+
+/// The measured counts of one GPU report, as the traffic model takes them.
+pub fn counts_of(
+    plan: &fluxminer::backend::plan::Plan,
+    r: &fluxminer::backend::SolveReport,
+) -> fluxminer::backend::plan::Counts {
+    let k = plan.layers.len();
+    let s = &r.stats;
+    fluxminer::backend::plan::Counts {
+        records: s.layer_records.iter().map(|&x| x as f64).collect(),
+        overflowed: vec![0.0; k],
+        pruned: s.round_pruned.iter().map(|&x| x as f64).collect(),
+        rank_lost: vec![0.0; k - 1],
+        candidates: s.candidates as f64,
+        recover_read_words: s.counted.last().map_or(0.0, |c| c.read_bytes as f64 / 4.0),
+        solutions: (r.solutions.len() as u64
+            + s.repeated_solutions
+            + s.invalid_candidates
+            + s.false_candidates) as f64,
+    }
+}

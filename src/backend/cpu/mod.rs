@@ -305,6 +305,3 @@ impl Solver for CpuSolver {
         })
     }
 }
-
-/// Re-exported for the stats type.
-pub use rounds::LaneStats as RoundTotals;

@@ -16,25 +16,8 @@ use crate::equihash::leaves::{TWIST_GROUP, digest_group};
 /// Fill counts of one lane: `counts[bucket]`.
 pub type LaneCounts = Vec<u32>;
 
-/// What one lane did in one round.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LaneStats {
-    /// Records written.
-    pub written: u64,
-    /// Records lost because their lane of the bucket was full.
-    pub overflowed: u64,
-    /// Pairs dropped because their XOR was all zero (duplicate indices).
-    pub pruned: u64,
-}
-
-impl LaneStats {
-    /// Adds another lane's counts.
-    pub fn add(&mut self, o: &LaneStats) {
-        self.written += o.written;
-        self.overflowed += o.overflowed;
-        self.pruned += o.pruned;
-    }
-}
+/// What one lane did in one round (the backends' common counter type).
+pub use crate::backend::RecordTotals as LaneStats;
 
 /// A final-round candidate: two records of layer k−1 in one bucket whose XOR is zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
