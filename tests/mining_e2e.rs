@@ -217,16 +217,24 @@ fn code(v: &Value) -> i64 {
         .unwrap_or_else(|| panic!("expected an error: {v}"))
 }
 
-/// Every reject code, from a client driven by hand: 25 before subscribe, 24 for an
-/// unknown worker, accepted, 22 duplicate, 20 bad solution, 20 wrong sizes, 23 low difficulty,
-/// 21 stale after a clean job.
+/// Every reject code, from a client driven by hand: 25 for a submit before subscribe (an
+/// authorize before subscribe is accepted, as s-nomp and miningcore do), 24 for an unknown
+/// worker, accepted, 22 duplicate, 20 bad solution, 20 wrong sizes, 23 low difficulty, 21 stale
+/// after a clean job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_rejects_with_the_right_codes() {
     let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
     let mut c = RawClient::connect(pool.addr).await;
     assert_eq!(
-        code(&c.call("mining.authorize", json!(["w", "x"])).await),
+        code(
+            &c.call("mining.submit", json!(["w", "1", "00000000", "00", "00"]))
+                .await
+        ),
         25
+    );
+    assert_eq!(
+        c.call("mining.authorize", json!(["w", "x"])).await["result"],
+        json!(true)
     );
     let sub = c
         .call("mining.subscribe", json!(["raw", null, "127.0.0.1", 0]))

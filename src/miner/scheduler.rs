@@ -112,22 +112,52 @@ struct Pending {
 struct Cursor {
     epoch: u64,
     counter: u64,
+    job_id: String,
+    nonce1: Vec<u8>,
     layout: Option<NonceLayout>,
     header_prefix: Option<[u8; HEADER_PREFIX_LEN]>,
 }
 
+/// A random counter to start a job at, leaving at least half of the counter's range ahead: a job
+/// re-sent under a new id (vardiff re-issues) or mined by another rig with the same `NONCE_1`
+/// then searches other nonces (the reference miner also starts at random).
+fn random_start(counter_len: usize) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let bits = (8 * counter_len as u32).min(64);
+    r >> (65 - bits)
+}
+
 impl Cursor {
     /// The next input of the board's current job, or `None` when there is nothing to mine now.
-    /// A new job (a new epoch) restarts the counter and the layout.
+    /// A new job (a new epoch) starts the counter at a random value, except a notify that
+    /// re-sends the job being mined (same id, header and `NONCE_1`, as miningcore does after
+    /// every vardiff change): that one continues where the counter was, so no nonce is mined,
+    /// or submitted, twice.
     fn next(&mut self, board: &WorkBoard, prefix: &[u8]) -> Option<(Pending, [u8; 140])> {
         let (e, job) = board.current()?;
         if e != self.epoch || self.header_prefix.is_none() {
+            let header = job.notify.header_prefix();
+            let resent = self.header_prefix == Some(header)
+                && self.job_id == job.notify.job_id
+                && self.nonce1 == job.nonce1;
             self.epoch = e;
-            self.counter = 0;
-            self.header_prefix = Some(job.notify.header_prefix());
-            self.layout = NonceLayout::new(&job.nonce1, prefix)
-                .inspect_err(|err| tracing::error!("cannot mine job {}: {err}", job.notify.job_id))
-                .ok();
+            if !resent {
+                self.header_prefix = Some(header);
+                self.job_id = job.notify.job_id.clone();
+                self.nonce1 = job.nonce1.clone();
+                self.layout = NonceLayout::new(&job.nonce1, prefix)
+                    .inspect_err(|err| {
+                        tracing::error!("cannot mine job {}: {err}", job.notify.job_id);
+                    })
+                    .ok();
+                self.counter = self
+                    .layout
+                    .as_ref()
+                    .map_or(0, |l| random_start(l.counter_len()));
+            }
         }
         let nonce = self.layout.as_ref()?.nonce(self.counter)?;
         self.counter += 1;
@@ -228,4 +258,71 @@ pub fn spawn_worker(
                 },
             );
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::equihash::Params;
+    use crate::stratum::difficulty::{DifficultyScale, target_from_difficulty};
+    use crate::stratum::server::PoolJob;
+    use crate::stratum::templates;
+
+    fn job(id: &str, nonce1: &[u8]) -> Arc<MiningJob> {
+        let tpl = templates::recorded().remove(0);
+        let pool = PoolJob::from_header_prefix(id.into(), &tpl.prefix, Params::ZELHASH, false);
+        Arc::new(MiningJob {
+            notify: pool.notify,
+            nonce1: nonce1.to_vec(),
+            target: target_from_difficulty(1.0, DifficultyScale::Pool).unwrap(),
+            target_from_pool: true,
+            params: Params::ZELHASH,
+        })
+    }
+
+    fn nonce(c: &mut Cursor, board: &WorkBoard) -> [u8; NONCE_LEN] {
+        c.next(board, &[]).unwrap().0.nonce
+    }
+
+    /// Interop fault 1: a notify that re-sends the job being mined (miningcore after every
+    /// vardiff change) continues the counter instead of re-mining the same nonces; a new job id
+    /// for the same header (a vardiff re-issue) starts elsewhere at random.
+    #[test]
+    fn a_resent_job_continues_and_a_new_one_starts_at_random() {
+        let board = WorkBoard::default();
+        let mut c = Cursor::default();
+        board.set(job("7", &[1, 2, 3, 4]));
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..3 {
+            assert!(seen.insert(nonce(&mut c, &board)));
+        }
+        board.set(job("7", &[1, 2, 3, 4]));
+        for _ in 0..3 {
+            assert!(
+                seen.insert(nonce(&mut c, &board)),
+                "a re-sent job re-mined a nonce"
+            );
+        }
+        let last = u64::from_le_bytes(nonce(&mut c, &board)[24..].try_into().unwrap());
+        board.set(job("7.1", &[1, 2, 3, 4]));
+        let first = u64::from_le_bytes(nonce(&mut c, &board)[24..].try_into().unwrap());
+        assert_ne!(first, last + 1, "a new job id continued the old counter");
+        let mut other = Cursor::default();
+        assert_ne!(
+            nonce(&mut other, &board),
+            nonce(&mut Cursor::default(), &board),
+            "two workers started a job at the same counter"
+        );
+    }
+
+    #[test]
+    fn random_starts_leave_half_the_counter_ahead() {
+        for len in [2, 3, 5, 8] {
+            for _ in 0..64 {
+                let s = random_start(len);
+                assert!(len == 8 || s < 1u64 << (8 * len - 1), "len {len}: {s}");
+                assert!(s < 1u64 << 63);
+            }
+        }
+    }
 }

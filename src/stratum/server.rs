@@ -3,7 +3,7 @@
 //! `SubmitWork`), in their order: job known → `TIME` size and window → nonce size → solution
 //! size → hex → duplicate → Equihash (twist-aware) → hash ≤ share target → block candidate.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -194,8 +194,9 @@ fn solution_hex_len(params: &Params) -> usize {
 /// Checks one share, byte for byte as `spec/stratum.md` §6.
 ///
 /// `job` is the job the id names (None: unknown), `nonce1` the connection's `NONCE_1` for that
-/// job, `target` the share target in force for it, `seen` the job's duplicate set, `now_unix`
-/// the pool's clock.
+/// job, `target` the share target in force for it, `seen` the duplicate set of the job's template
+/// (keyed by the whole 32-byte nonce and the solution, so a re-issued id or a new `NONCE_1` cannot
+/// make one share count twice), `now_unix` the pool's clock.
 ///
 /// # Errors
 /// The first rule broken, as a [`Reject`].
@@ -234,10 +235,7 @@ pub fn check_share(
     if with_len[..expected_prefix.len()] != expected_prefix[..] {
         return Err(Reject::BadHex("solution length prefix"));
     }
-    if !seen.insert((
-        submit.nonce2.to_ascii_lowercase(),
-        submit.solution.to_ascii_lowercase(),
-    )) {
+    if !seen.insert((hex::encode(nonce), submit.solution.to_ascii_lowercase())) {
         return Err(Reject::Duplicate);
     }
     let mut prefix = job.notify.header_prefix();
@@ -329,7 +327,6 @@ struct SentJob {
     base_id: String,
     target: Target,
     nonce1: Vec<u8>,
-    seen: HashSet<(String, String)>,
 }
 
 /// One connection's session on the pool side. See the module doc.
@@ -343,6 +340,10 @@ pub struct ServerSession {
     target: Target,
     vardiff: Option<Vardiff>,
     jobs: VecDeque<SentJob>,
+    /// Shares seen, per template (the pool's job id): a vardiff re-issue sends the same header
+    /// under a new id, and a share must not count twice through it (s-nomp keeps its duplicate
+    /// set per block template too).
+    seen: HashMap<String, HashSet<(String, String)>>,
     reissues: u64,
     outgoing: Vec<String>,
 }
@@ -369,6 +370,7 @@ impl ServerSession {
             target,
             vardiff,
             jobs: VecDeque::new(),
+            seen: HashMap::new(),
             reissues: 0,
             outgoing: Vec::new(),
         })
@@ -404,11 +406,12 @@ impl ServerSession {
             base_id: job.notify.job_id.clone(),
             target: self.target,
             nonce1: self.nonce1.clone(),
-            seen: HashSet::new(),
         });
         while self.jobs.len() > JOBS_KEPT {
             self.jobs.pop_front();
         }
+        let live: HashSet<&str> = self.jobs.iter().map(|j| j.base_id.as_str()).collect();
+        self.seen.retain(|base, _| live.contains(base.as_str()));
     }
 
     /// Sets the difficulty for jobs sent from now on and queues `mining.set_target`.
@@ -514,13 +517,8 @@ impl ServerSession {
                 }
                 Vec::new()
             }
-            _ if !self.subscribed => {
-                self.reply(
-                    r.id,
-                    Err(RpcError::new(ErrorCode::NotSubscribed, "Not subscribed")),
-                );
-                Vec::new()
-            }
+            // Before or after `mining.subscribe`: s-nomp and miningcore accept both orders, and
+            // miners treat a refused authorize as fatal.
             "mining.authorize" => {
                 let worker = r.params.first().and_then(Value::as_str).unwrap_or("");
                 if worker.is_empty() {
@@ -534,6 +532,13 @@ impl ServerSession {
                 self.workers.insert(worker.clone());
                 self.reply(r.id, Ok(json!(true)));
                 vec![ServerEvent::Authorized { worker }]
+            }
+            _ if !self.subscribed => {
+                self.reply(
+                    r.id,
+                    Err(RpcError::new(ErrorCode::NotSubscribed, "Not subscribed")),
+                );
+                Vec::new()
             }
             "mining.extranonce.subscribe" => {
                 match self.cfg.extranonce {
@@ -596,18 +601,12 @@ impl ServerSession {
         if !self.workers.contains(&s.worker) {
             return Err(Reject::Unauthorized);
         }
-        let Some(sent) = self.jobs.iter_mut().find(|j| j.sent_id == s.job_id) else {
+        let Some(sent) = self.jobs.iter().find(|j| j.sent_id == s.job_id) else {
             return Err(Reject::JobNotFound);
         };
         let job = jobs.job(&sent.base_id);
-        check_share(
-            job.as_deref(),
-            &sent.nonce1,
-            sent.target,
-            s,
-            &mut sent.seen,
-            now_unix,
-        )
+        let seen = self.seen.entry(sent.base_id.clone()).or_default();
+        check_share(job.as_deref(), &sent.nonce1, sent.target, s, seen, now_unix)
     }
 }
 
@@ -650,6 +649,118 @@ mod tests {
     use crate::stratum::difficulty::target_from_difficulty;
     use crate::stratum::job::solution_with_length;
     use crate::stratum::templates;
+
+    /// A session on block 400000's template with the `NONCE_1` of its real nonce, subscribed
+    /// and authorized, holding job "1"; and block 400000's share as a submit line for `job_id`.
+    fn session_on_block_400000() -> (ServerSession, JobBook, impl Fn(&str) -> String, u64) {
+        let tpl = templates::recorded().remove(0);
+        let mut book = JobBook::default();
+        let job =
+            book.push(|id| PoolJob::from_header_prefix(id, &tpl.prefix, Params::ZELHASH, true));
+        let (nonce, sol) = tpl.solutions[0].clone();
+        let cfg = ServerConfig {
+            difficulty: 1.0,
+            vardiff: None,
+            extranonce: ExtranonceMode::default(),
+        };
+        let mut s = ServerSession::new(cfg, nonce[..4].to_vec(), 0).unwrap();
+        let now = u64::from(job.notify.time_u32()) + 10;
+        s.on_line(
+            r#"{"id":1,"method":"mining.subscribe","params":[]}"#,
+            &book,
+            now,
+            0,
+        );
+        s.on_line(
+            r#"{"id":2,"method":"mining.authorize","params":["w","x"]}"#,
+            &book,
+            now,
+            0,
+        );
+        s.take_outgoing();
+        let time = hex::encode(job.notify.time);
+        let submit = move |job_id: &str| {
+            format!(
+                r#"{{"id":9,"method":"mining.submit","params":["w","{job_id}","{time}","{}","{}"]}}"#,
+                hex::encode(&nonce[4..]),
+                hex::encode(solution_with_length(&sol))
+            )
+        };
+        (s, book, submit, now)
+    }
+
+    fn accepted(events: &[ServerEvent]) -> bool {
+        matches!(events, [ServerEvent::Accepted { .. }])
+    }
+
+    /// Interop fault 2: a vardiff re-issue sends the same header under a new id ("1.1"); the
+    /// share already accepted under "1" is a duplicate under the alias, not a second share.
+    #[test]
+    fn a_share_counts_once_across_reissued_job_ids() {
+        let (mut s, book, submit, now) = session_on_block_400000();
+        let id = book.current().unwrap().notify.job_id.clone();
+        assert!(accepted(&s.on_line(&submit(&id), &book, now, 0)));
+        s.retarget(1.0, &book);
+        let alias = format!("{id}.1");
+        assert!(
+            s.take_outgoing()
+                .iter()
+                .any(|l| l.contains(&format!("\"{alias}\"")))
+        );
+        let ev = s.on_line(&submit(&alias), &book, now, 0);
+        assert!(
+            matches!(
+                ev.as_slice(),
+                [ServerEvent::Rejected {
+                    reject: Reject::Duplicate,
+                    ..
+                }]
+            ),
+            "{ev:?}"
+        );
+        assert!(s.take_outgoing()[0].contains("[22,"));
+    }
+
+    /// Interop fault 3: `mining.authorize` before `mining.subscribe` is accepted (s-nomp and
+    /// miningcore do; miners treat a refusal as fatal); a submit before subscribe still gets 25.
+    #[test]
+    fn authorize_before_subscribe_is_accepted() {
+        let book = JobBook::default();
+        let cfg = ServerConfig {
+            difficulty: 1.0,
+            vardiff: None,
+            extranonce: ExtranonceMode::default(),
+        };
+        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4], 0).unwrap();
+        let ev = s.on_line(
+            r#"{"id":1,"method":"mining.authorize","params":["t1a.w","x"]}"#,
+            &book,
+            0,
+            0,
+        );
+        assert_eq!(
+            ev,
+            vec![ServerEvent::Authorized {
+                worker: "t1a.w".into()
+            }]
+        );
+        let out = s.take_outgoing();
+        let reply: Value = serde_json::from_str(&out[0]).unwrap();
+        assert_eq!(
+            (reply["id"].clone(), reply["result"].clone()),
+            (json!(1), json!(true))
+        );
+        s.on_line(
+            r#"{"id":2,"method":"mining.submit","params":["t1a.w","1","00000000","00","00"]}"#,
+            &book,
+            0,
+            0,
+        );
+        assert!(
+            s.take_outgoing()[0].contains("[25,"),
+            "submit before subscribe"
+        );
+    }
 
     /// The ZelHash-size share check on block 400000 with its real nonce and both solutions.
     #[test]
