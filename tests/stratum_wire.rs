@@ -273,21 +273,41 @@ fn target_is_kept_per_job_and_extranonce_applies_from_next_notify() {
     let Event::Job(a) = s.on_line(&line(&notify("a")), 4).remove(0) else {
         panic!()
     };
-    s.on_line(
+    // Interop fault 4: a set_difficulty (or set_target) with no notify applies to the job being
+    // mined at once, as the harder of its target and the new one; the job is re-sent, not
+    // cleaned.
+    let ev = s.on_line(
         r#"{"id":null,"method":"mining.set_difficulty","params":[8]}"#,
         5,
     );
+    let Event::Job(a8) = &ev[1] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(a8.notify.job_id, "a");
+    assert!(!a8.notify.clean);
+    assert!((a8.difficulty() - 8.0).abs() < 1e-9);
     s.on_line(
         r#"{"id":null,"method":"mining.set_extranonce","params":["0102",2]}"#,
         5,
     );
-    assert!((difficulty_of_target(s.job("a").unwrap().target) - 2.0).abs() < 1e-9);
+    assert!((difficulty_of_target(s.job("a").unwrap().target) - 8.0).abs() < 1e-9);
+    // An easier target does not lower the job being mined until the next notify.
+    let ev = s.on_line(
+        r#"{"id":null,"method":"mining.set_difficulty","params":[4]}"#,
+        5,
+    );
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!((difficulty_of_target(s.job("a").unwrap().target) - 8.0).abs() < 1e-9);
+    s.on_line(
+        r#"{"id":null,"method":"mining.set_difficulty","params":[8]}"#,
+        5,
+    );
     let Event::Job(b) = s.on_line(&line(&notify("b")), 6).remove(0) else {
         panic!()
     };
     assert!(
         (a.difficulty() - 2.0).abs() < 1e-9,
-        "old job keeps the old target"
+        "a job handed out keeps the target it was handed out with"
     );
     assert!((b.difficulty() - 8.0).abs() < 1e-9);
     assert_eq!(a.nonce1, hex::decode("60000016").unwrap());

@@ -131,7 +131,8 @@ pub enum Event {
     },
     /// The worker is authorized.
     Authorized,
-    /// A new share target (applies to the next job).
+    /// A new share target (for the next job; the current one is re-sent as [`Event::Job`] with
+    /// the harder of its target and this one).
     Target {
         /// The target.
         target: Target,
@@ -395,24 +396,37 @@ impl ClientSession {
         }
     }
 
+    /// A new share target. It applies to the job being mined at once (magicpool judges shares
+    /// by it at once, and the reference miner applies it at once), as the harder of the job's
+    /// target and the new one until the next notify: a share that meets both is good whichever
+    /// the pool uses. A job that came before any target (the powLimit fallback) takes it as is.
     fn set_target(&mut self, target: Target) -> Vec<Event> {
         self.target = Some(target);
         let mut events = vec![Event::Target {
             target,
             difficulty: difficulty_of_target(target),
         }];
-        // A job that came before any target ran on the powLimit fallback: give it the real one.
-        if let Some(last) = self.jobs.back()
-            && !last.target_from_pool
-        {
-            let job = Arc::new(MiningJob {
-                target,
-                target_from_pool: true,
-                ..(**last).clone()
-            });
-            self.jobs.pop_back();
-            self.jobs.push_back(job.clone());
-            events.push(Event::Job(job));
+        if let Some(last) = self.jobs.back() {
+            let now = if last.target_from_pool {
+                harder(last.target, target)
+            } else {
+                target
+            };
+            if now != last.target || !last.target_from_pool {
+                let job = Arc::new(MiningJob {
+                    // The same job continues: not a clean job, nothing in flight is flushed.
+                    notify: Notify {
+                        clean: false,
+                        ..last.notify.clone()
+                    },
+                    target: now,
+                    target_from_pool: true,
+                    ..(**last).clone()
+                });
+                self.jobs.pop_back();
+                self.jobs.push_back(job.clone());
+                events.push(Event::Job(job));
+            }
         }
         events
     }
@@ -562,4 +576,9 @@ pub fn subscribe_result(result: &Value) -> Result<(Vec<u8>, Option<String>), Ses
         }
         _ => Err(bad()),
     }
+}
+
+/// The harder (numerically smaller) of two share targets.
+fn harder(a: Target, b: Target) -> Target {
+    if a.to_uint() <= b.to_uint() { a } else { b }
 }
