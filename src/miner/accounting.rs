@@ -2,7 +2,42 @@
 
 use crate::stratum::ShareOutcome;
 use crate::stratum::hashrate::SolRate;
-use crate::stratum::wire::ErrorCode;
+use crate::stratum::wire::{ErrorCode, RpcError};
+
+/// What a reject means, whatever shape the pool gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectKind {
+    /// The job is gone (21, "job not found", "stale").
+    Stale,
+    /// Already submitted (22, "duplicate").
+    Duplicate,
+    /// Below the share target (23 as s-nomp and miningcore use it; yiimp's 26; "low
+    /// difficulty").
+    LowDifficulty,
+    /// Anything else: a bad share, yiimp's 23 "bad time" and 25 "invalid", a bare `false`,
+    /// an error without a code.
+    Other,
+}
+
+/// Classifies a pool's reject by its code, read together with its message where pools disagree
+/// on the code: yiimp uses 23 for a bad time and 26 for low difficulty, s-nomp and miningcore use
+/// 23 for low difficulty.
+pub fn reject_kind(e: &RpcError) -> RejectKind {
+    let m = e.message.to_ascii_lowercase();
+    let says = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    match e.code {
+        ErrorCode::JobNotFound => RejectKind::Stale,
+        ErrorCode::Duplicate => RejectKind::Duplicate,
+        ErrorCode::LowDifficulty if says(&["time"]) => RejectKind::Other,
+        ErrorCode::LowDifficulty => RejectKind::LowDifficulty,
+        _ if says(&["low difficulty", "low diff", "above target", "low share"]) => {
+            RejectKind::LowDifficulty
+        }
+        _ if says(&["duplicate"]) => RejectKind::Duplicate,
+        _ if says(&["job not found", "stale"]) => RejectKind::Stale,
+        _ => RejectKind::Other,
+    }
+}
 
 /// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,11 +83,11 @@ impl Accounting {
                 self.accepted += 1;
                 self.accepted_difficulty += difficulty;
             }
-            ShareOutcome::Rejected(e) => match e.code {
-                ErrorCode::JobNotFound => self.stale += 1,
-                ErrorCode::Duplicate => self.duplicate += 1,
-                ErrorCode::LowDifficulty => self.low_difficulty += 1,
-                _ => self.other_rejects += 1,
+            ShareOutcome::Rejected(e) => match reject_kind(e) {
+                RejectKind::Stale => self.stale += 1,
+                RejectKind::Duplicate => self.duplicate += 1,
+                RejectKind::LowDifficulty => self.low_difficulty += 1,
+                RejectKind::Other => self.other_rejects += 1,
             },
         }
     }
@@ -108,5 +143,43 @@ impl Accounting {
             self.lost_at_disconnect,
             self.compute_errors
         )
+    }
+}
+
+#[cfg(test)]
+mod reject_tests {
+    use super::*;
+
+    /// Interop fault 5: rejects in the shapes real pools send are each counted as what they
+    /// mean, and none is fatal (the session hands every one to the accounting).
+    #[test]
+    fn reject_shapes_of_real_pools_count_correctly() {
+        let e = |code: i64, m: &str| RpcError::new(ErrorCode::from_i64(code), m);
+        for (err, kind) in [
+            (e(21, "Job not found"), RejectKind::Stale),
+            (e(22, "Duplicate share"), RejectKind::Duplicate),
+            (e(23, "Low difficulty share"), RejectKind::LowDifficulty),
+            // yiimp (stratum/client_submit.cpp)
+            (e(23, "Invalid time rolling"), RejectKind::Other),
+            (e(23, "bad time"), RejectKind::Other),
+            (e(25, "Invalid share"), RejectKind::Other),
+            (e(26, "Low difficulty share"), RejectKind::LowDifficulty),
+            // s-nomp's `error: true`, a bare string, magicpool's bare `result: false`
+            (
+                RpcError::new(ErrorCode::Unspecified, "true"),
+                RejectKind::Other,
+            ),
+            (
+                RpcError::new(ErrorCode::Unspecified, "stale share"),
+                RejectKind::Stale,
+            ),
+            (e(20, "result false"), RejectKind::Other),
+        ] {
+            assert_eq!(reject_kind(&err), kind, "{err:?}");
+        }
+        let mut a = Accounting::default();
+        a.record(&ShareOutcome::Rejected(e(26, "Low difficulty share")), 1.0);
+        a.record(&ShareOutcome::Rejected(e(23, "Invalid time rolling")), 1.0);
+        assert_eq!((a.low_difficulty, a.other_rejects), (1, 1));
     }
 }

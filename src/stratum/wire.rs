@@ -42,9 +42,6 @@ pub enum WireError {
         /// The method.
         method: String,
     },
-    /// The error object has no integer code.
-    #[error("malformed error object: {0}")]
-    BadErrorObject(String),
 }
 
 /// A stratum error code (`spec/stratum.md` §2).
@@ -64,6 +61,8 @@ pub enum ErrorCode {
     NotSubscribed,
     /// Any other number a pool sends.
     Unknown(i64),
+    /// An error without a code (`true`, a string, an object or array without a number).
+    Unspecified,
 }
 
 impl ErrorCode {
@@ -90,6 +89,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 24,
             ErrorCode::NotSubscribed => 25,
             ErrorCode::Unknown(n) => n,
+            ErrorCode::Unspecified => 20,
         }
     }
 }
@@ -115,28 +115,30 @@ impl RpcError {
         }
     }
 
-    /// Parses the array form, and the object form `{"code":…, "message":…}` some pools use.
-    ///
-    /// # Errors
-    /// [`WireError::BadErrorObject`] when there is no integer code.
-    pub fn from_value(v: &Value) -> Result<RpcError, WireError> {
-        let bad = || WireError::BadErrorObject(v.to_string());
+    /// Parses any error a pool sends: the array form `[code, message, traceback]`, the object
+    /// form `{"code":…, "message":…}`, a bare code, and the forms without a code that real pools
+    /// send (s-nomp's `true`, a plain string: ZIP 301 says to render unknown forms, not to fail
+    /// the line), which get [`ErrorCode::Unspecified`].
+    pub fn from_value(v: &Value) -> RpcError {
+        let code = |c: Option<&Value>| {
+            c.and_then(Value::as_i64)
+                .map_or(ErrorCode::Unspecified, ErrorCode::from_i64)
+        };
+        let text = |m: Option<&Value>| match m {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
         match v {
-            Value::Array(a) => Ok(RpcError {
-                code: ErrorCode::from_i64(a.first().and_then(Value::as_i64).ok_or_else(bad)?),
-                message: a.get(1).and_then(Value::as_str).unwrap_or("").to_string(),
+            Value::Array(a) => RpcError {
+                code: code(a.first()),
+                message: text(a.get(1)),
                 traceback: a.get(2).cloned().unwrap_or(Value::Null),
-            }),
-            Value::Object(o) => Ok(RpcError {
-                code: ErrorCode::from_i64(o.get("code").and_then(Value::as_i64).ok_or_else(bad)?),
-                message: o
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                traceback: Value::Null,
-            }),
-            _ => Err(bad()),
+            },
+            Value::Object(o) => RpcError::new(code(o.get("code")), text(o.get("message"))),
+            Value::Number(_) => RpcError::new(code(Some(v)), ""),
+            Value::String(s) => RpcError::new(ErrorCode::Unspecified, s.clone()),
+            other => RpcError::new(ErrorCode::Unspecified, other.to_string()),
         }
     }
 
@@ -211,7 +213,7 @@ impl Message {
         }
         let error = match o.remove("error") {
             None | Some(Value::Null) => None,
-            Some(e) => Some(RpcError::from_value(&e)?),
+            Some(e) => Some(RpcError::from_value(&e)),
         };
         Ok(Message::Response(Response {
             id,
@@ -312,10 +314,23 @@ mod tests {
             Message::parse(r#"{"id":1,"method":"x","params":{}}"#),
             Err(WireError::ParamsNotArray { .. })
         ));
-        assert!(matches!(
-            Message::parse(r#"{"id":1,"result":null,"error":"boom"}"#),
-            Err(WireError::BadErrorObject(_))
-        ));
+        // Interop fault 6: errors in forms real pools send parse, with the code unspecified.
+        for (line, message) in [
+            (r#"{"id":1,"result":null,"error":"boom"}"#, "boom"),
+            (r#"{"id":1,"result":null,"error":true}"#, "true"),
+            (r#"{"id":1,"result":false,"error":{"message":"no"}}"#, "no"),
+            (r#"{"id":1,"result":null,"error":["x","y"]}"#, "y"),
+        ] {
+            let Ok(Message::Response(r)) = Message::parse(line) else {
+                panic!("{line}")
+            };
+            let e = r.error.unwrap();
+            assert_eq!(
+                (e.code, e.message.as_str()),
+                (ErrorCode::Unspecified, message),
+                "{line}"
+            );
+        }
         let long = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_LINE_LEN));
         assert!(matches!(
             Message::parse(&long),
