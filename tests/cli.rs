@@ -158,3 +158,28 @@ fn bench_checks_its_golden_answer_then_reports() {
         assert!(stdout.contains(field), "{field} missing in {stdout}");
     }
 }
+
+/// Interop fault 6: `pool --difficulty` refuses at start-up a value no connection could be served
+/// with, naming it, instead of starting and resetting every connection.
+#[test]
+fn pool_refuses_a_difficulty_it_cannot_serve_at_start_up() {
+    let out = fluxminer(&["pool", "--difficulty", "1e300", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--difficulty 1e300") && err.contains("cannot serve"),
+        "{err}"
+    );
+}
+
+/// `cuda` without the NVIDIA driver says why, as an error, never a panic (on a machine with a
+/// card the golden self-test must pass instead).
+#[test]
+fn cuda_backend_says_why_it_is_unavailable() {
+    let out = fluxminer(&["bench", "--backend", "cuda", "--nonces", "1"]);
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    if out.status.code() != Some(0) {
+        assert!(err.contains("CUDA unavailable: "), "{err}");
+    }
+}

@@ -328,6 +328,22 @@ fn target_is_kept_per_job_and_extranonce_applies_from_next_notify() {
     ));
 }
 
+/// Interop fault 6: a very easy target (even ff…ff) is used, with a warning, never a disconnect.
+#[test]
+fn a_very_easy_target_is_used_with_a_warning() {
+    let mut s = ready_session(DifficultyScale::Pool, "60000016");
+    let ev = s.on_line(
+        r#"{"id":null,"method":"mining.set_target","params":["ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"]}"#,
+        3,
+    );
+    assert!(matches!(&ev[0], Event::Target { .. }), "{ev:?}");
+    assert!(
+        matches!(&ev[1], Event::Warning(w) if w.contains("very easy")),
+        "{ev:?}"
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::Fatal(_))));
+}
+
 #[test]
 fn broken_pool_lines_are_fatal_with_a_named_reason() {
     let cases = [
@@ -339,10 +355,6 @@ fn broken_pool_lines_are_fatal_with_a_named_reason() {
         (
             r#"{"id":null,"method":"mining.set_target","params":["0000000000000000000000000000000000000000000000000000000000000000"]}"#,
             "target is zero",
-        ),
-        (
-            r#"{"id":null,"method":"mining.set_target","params":["ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"]}"#,
-            "absurdly easy",
         ),
         (
             r#"{"id":null,"method":"mining.set_difficulty","params":[0]}"#,

@@ -7,6 +7,7 @@ use anyhow::bail;
 
 use super::ParamsArgs;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
+use crate::stratum::difficulty::{DifficultyScale, target_from_difficulty};
 use crate::stratum::server::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
 use crate::stratum::vardiff::VardiffConfig;
@@ -53,8 +54,15 @@ pub struct PoolArgs {
 pub fn run(args: &PoolArgs) -> anyhow::Result<std::process::ExitCode> {
     super::mine::init_tracing();
     let params = args.params.params()?;
-    if !(args.difficulty.is_finite() && args.difficulty > 0.0) {
-        bail!("--difficulty must be positive, got {}", args.difficulty);
+    // Refuse at start-up what no connection could be served with (interop fault 6), instead of
+    // failing every connection later; any positive difficulty with a non-zero target is served.
+    for (flag, d) in [
+        ("--difficulty", args.difficulty),
+        ("--start-difficulty", args.start_difficulty),
+    ] {
+        if let Err(e) = target_from_difficulty(d, DifficultyScale::Pool) {
+            bail!("{flag} {d:?}: the pool cannot serve it: {e}");
+        }
     }
     let recorded = templates::recorded();
     let jobs = if args.synthetic {

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::difficulty::{
-    DifficultyScale, POW_LIMIT, TargetError, difficulty_of_target, target_from_be_hex,
-    target_from_difficulty,
+    DifficultyScale, POW_LIMIT, TargetError, difficulty_of_target, is_very_easy,
+    target_from_be_hex, target_from_difficulty, target_to_be_hex,
 };
 use super::job::{NONCE_LEN, Notify, NotifyError, solution_with_length};
 use super::wire::{ErrorCode, Message, Request, Response, RpcError, WireError};
@@ -406,6 +406,14 @@ impl ClientSession {
             target,
             difficulty: difficulty_of_target(target),
         }];
+        if is_very_easy(target) {
+            events.push(Event::Warning(format!(
+                "the pool's share target {} is very easy (difficulty {:.3e}, below 1/4096): \
+                 mining on, nearly every solution will be submitted",
+                target_to_be_hex(target),
+                difficulty_of_target(target)
+            )));
+        }
         if let Some(last) = self.jobs.back() {
             let now = if last.target_from_pool {
                 harder(last.target, target)

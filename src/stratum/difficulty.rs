@@ -19,10 +19,16 @@ pub const CCMINER_DIFF1: Target = Target::from_display_hex_const(
     "00ffff0000000000000000000000000000000000000000000000000000000000",
 );
 
-/// The easiest share target a session accepts: pool difficulty 1/4096, one share per two
-/// solutions on average. Anything easier would flood the pool and is treated as a broken pool.
-pub fn easiest_sane_target() -> Target {
+/// Pool difficulty 1/4096 (one share per two solutions on average): a target easier than this is
+/// still used (s-nomp serves any port difficulty, and a test pool may want every solution), but
+/// the miner warns that it will submit nearly every solution.
+pub fn very_easy_target() -> Target {
     Target::from_uint(POW_LIMIT.to_uint() << 12)
+}
+
+/// Whether `t` is easier than [`very_easy_target`].
+pub fn is_very_easy(t: Target) -> bool {
+    t > very_easy_target()
 }
 
 /// Which difficulty-1 target `mining.set_difficulty` is relative to.
@@ -55,23 +61,19 @@ pub enum TargetError {
     /// The target is zero: no share could ever meet it.
     #[error("target is zero (difficulty too high): no share can meet it")]
     Zero,
-    /// The target is easier than [`easiest_sane_target`].
-    #[error("target {0} is absurdly easy (pool difficulty below 1/4096)")]
-    TooEasy(Target),
     /// The target is not 64 hex digits.
     #[error("target is not 64 hex digits: {0:?}")]
     BadHex(String),
 }
 
-/// Checks that a target is usable: non-zero and not absurdly easy.
+/// Checks that a target is usable: any non-zero target is (however easy: see
+/// [`is_very_easy`]).
 ///
 /// # Errors
-/// [`TargetError::Zero`] or [`TargetError::TooEasy`].
+/// [`TargetError::Zero`].
 pub fn check_target(t: Target) -> Result<Target, TargetError> {
     if t.to_uint().is_zero() {
         Err(TargetError::Zero)
-    } else if t > easiest_sane_target() {
-        Err(TargetError::TooEasy(t))
     } else {
         Ok(t)
     }
@@ -191,15 +193,13 @@ mod tests {
             target_from_difficulty(1e300, DifficultyScale::Pool),
             Err(TargetError::Zero)
         );
-        assert!(matches!(
-            target_from_difficulty(1e-6, DifficultyScale::Pool),
-            Err(TargetError::TooEasy(_))
-        ));
+        // Interop fault 6: any non-zero target is usable, however easy (flagged, not refused).
+        let easy = target_from_difficulty(1e-6, DifficultyScale::Pool).unwrap();
+        assert!(is_very_easy(easy));
         assert_eq!(target_from_be_hex(&"0".repeat(64)), Err(TargetError::Zero));
-        assert!(matches!(
-            target_from_be_hex(&"f".repeat(64)),
-            Err(TargetError::TooEasy(_))
-        ));
+        let ff = target_from_be_hex(&"f".repeat(64)).unwrap();
+        assert!(is_very_easy(ff));
+        assert!(!is_very_easy(POW_LIMIT));
         assert!(matches!(
             target_from_be_hex("0007zz"),
             Err(TargetError::BadHex(_))
