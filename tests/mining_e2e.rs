@@ -218,8 +218,8 @@ fn code(v: &Value) -> i64 {
 }
 
 /// Every reject code, from a client driven by hand: 25 for a submit before subscribe (an
-/// authorize before subscribe is accepted, as s-nomp and miningcore do), 24 for an unknown
-/// worker, accepted, 22 duplicate, 20 bad solution, 20 wrong sizes, 23 low difficulty, 21 stale
+/// authorize before subscribe is accepted, as s-nomp and miningcore do), 24 for a connection
+/// that never authorized, accepted, 22 duplicate, 20 bad solution, 20 wrong sizes, 23 low difficulty, 21 stale
 /// after a clean job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_rejects_with_the_right_codes() {
@@ -283,9 +283,14 @@ async fn pool_rejects_with_the_right_codes() {
     let (gn, gs) = good.unwrap();
     let (ln, ls) = low.unwrap();
     let id = job.job_id.as_str();
+    // A connection that never authorized gets 24.
+    let mut anon = RawClient::connect(pool.addr).await;
+    anon.call("mining.subscribe", json!(["raw", null, "127.0.0.1", 0]))
+        .await;
     assert_eq!(
         code(
-            &c.call("mining.submit", submit("t1raw.other", id, &gn, &gs))
+            &anon
+                .call("mining.submit", submit("t1raw.w", id, &gn, &gs))
                 .await
         ),
         24
@@ -298,6 +303,15 @@ async fn pool_rejects_with_the_right_codes() {
     assert_eq!(
         code(
             &c.call("mining.submit", submit("t1raw.w", id, &gn, &gs))
+                .await
+        ),
+        22
+    );
+    // Any worker name is credited once the connection authorized one (as real pools do); the
+    // share is still the same share.
+    assert_eq!(
+        code(
+            &c.call("mining.submit", submit("t1raw.other", id, &gn, &gs))
                 .await
         ),
         22
@@ -334,7 +348,9 @@ async fn pool_rejects_with_the_right_codes() {
         ),
         21
     );
+    // The never-authorized connection's 24 is counted under the name it submitted with.
     let w = pool.workers()["t1raw.w"].clone();
-    assert_eq!((w.accepted, w.rejected), (1, [2, 1, 1, 1, 0, 0]));
+    assert_eq!((w.accepted, w.rejected), (1, [2, 1, 1, 1, 1, 0]));
+    assert_eq!(pool.workers()["t1raw.other"].rejected[2], 1);
     pool.shutdown();
 }

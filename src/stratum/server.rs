@@ -457,7 +457,9 @@ impl ServerSession {
         }
         if let Some(current) = jobs.current() {
             self.reissues += 1;
-            let alias = format!("{}.{}", current.notify.job_id, self.reissues);
+            // Hex like every job id (miners that parse ids as hex choke on a dot); from the top
+            // half of the u32 range, so it never meets a job book id.
+            let alias = format!("{:x}", (1u64 << 31) + self.reissues);
             let job = PoolJob {
                 notify: Notify {
                     clean: false,
@@ -551,8 +553,12 @@ impl ServerSession {
                 Vec::new()
             }
             "mining.submit" => self.on_submit(r, jobs, now_unix, now_ms),
+            // Answered with the target the pool will judge by (a miner waits for it), whatever
+            // was suggested: this pool's difficulty is its operator's choice.
             "mining.suggest_target" | "mining.suggest_difficulty" => {
                 self.reply(r.id, Ok(json!(true)));
+                let d = self.difficulty;
+                let _ = self.set_difficulty(d);
                 Vec::new()
             }
             m => {
@@ -598,7 +604,9 @@ impl ServerSession {
         jobs: &dyn JobSource,
         now_unix: u64,
     ) -> Result<Accepted, Reject> {
-        if !self.workers.contains(&s.worker) {
+        // Real pools (s-nomp, miningcore) do not require the submit's worker name to be the
+        // one authorized: any name is credited once the connection has authorized a worker.
+        if self.workers.is_empty() {
             return Err(Reject::Unauthorized);
         }
         let Some(sent) = self.jobs.iter().find(|j| j.sent_id == s.job_id) else {
@@ -701,7 +709,8 @@ mod tests {
         let id = book.current().unwrap().notify.job_id.clone();
         assert!(accepted(&s.on_line(&submit(&id), &book, now, 0)));
         s.retarget(1.0, &book);
-        let alias = format!("{id}.1");
+        let alias = format!("{:x}", (1u64 << 31) + 1);
+        assert!(alias.bytes().all(|b| b.is_ascii_hexdigit()));
         assert!(
             s.take_outgoing()
                 .iter()
@@ -719,6 +728,23 @@ mod tests {
             "{ev:?}"
         );
         assert!(s.take_outgoing()[0].contains("[22,"));
+    }
+
+    /// Interop fault 8: `suggest_difficulty` / `suggest_target` are answered and followed by the
+    /// `set_target` the pool judges by (a miner may wait for it).
+    #[test]
+    fn suggestions_are_answered_with_the_target() {
+        let (mut s, book, _, now) = session_on_block_400000();
+        for line in [
+            r#"{"id":5,"method":"mining.suggest_difficulty","params":[64]}"#,
+            r#"{"id":6,"method":"mining.suggest_target","params":["00ff"]}"#,
+        ] {
+            s.on_line(line, &book, now, 0);
+            let out = s.take_outgoing();
+            assert_eq!(out.len(), 2, "{out:?}");
+            assert!(out[0].contains("true"), "{out:?}");
+            assert!(out[1].contains("mining.set_target"), "{out:?}");
+        }
     }
 
     /// Interop fault 3: `mining.authorize` before `mining.subscribe` is accepted (s-nomp and
