@@ -88,6 +88,7 @@ fn config(pools: Vec<SocketAddr>) -> ClientDriverConfig {
             host: a.ip().to_string(),
             port: a.port(),
             tls: false,
+            xnsub: false,
         })
         .collect();
     let mut cfg = ClientDriverConfig::new(urls, session);

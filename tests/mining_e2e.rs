@@ -56,6 +56,7 @@ fn driver(pool: &PoolHandle, worker: &str) -> ClientDriverConfig {
         host: "127.0.0.1".into(),
         port: pool.addr.port(),
         tls: false,
+        xnsub: true,
     };
     let mut cfg = ClientDriverConfig::new(vec![url], session);
     cfg.backoff_min = Duration::from_millis(50);

@@ -312,6 +312,23 @@ fn target_is_kept_per_job_and_extranonce_applies_from_next_notify() {
     assert!((b.difficulty() - 8.0).abs() < 1e-9);
     assert_eq!(a.nonce1, hex::decode("60000016").unwrap());
     assert_eq!(b.nonce1, vec![1, 2]);
+    // Interop fault 8: a job of an unknown block version is ignored; the current job goes on.
+    let mut pon = notify("v100");
+    pon.version = [100, 0, 0, 0];
+    let ev = s.on_line(&line(&pon), 7);
+    assert!(
+        matches!(&ev[..], [Event::Warning(w)] if w.contains("block version 100")),
+        "{ev:?}"
+    );
+    assert!(s.job("v100").is_none());
+    // yiimp's client.get_stats is answered.
+    s.on_line(r#"{"id":77,"method":"client.get_stats","params":[]}"#, 7);
+    let out = s.take_outgoing();
+    assert!(
+        out.iter()
+            .any(|l| l.contains("\"id\":77") && l.contains("equihash 125/4")),
+        "{out:?}"
+    );
     // A job for other parameters is refused, clearly.
     let mut other = notify("c");
     other.algo = Some("144_5".into());

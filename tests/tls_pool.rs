@@ -78,6 +78,7 @@ fn config(port: u16, insecure: bool) -> ClientDriverConfig {
         host: "localhost".into(),
         port,
         tls: true,
+        xnsub: false,
     };
     let mut cfg = ClientDriverConfig::new(vec![url], session);
     cfg.backoff_min = Duration::from_millis(20);

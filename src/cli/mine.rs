@@ -47,7 +47,8 @@ pub struct MineArgs {
     /// Read mining.set_difficulty on the ccminer/yiimp scale (diff 1 = 00ffff00…).
     #[arg(long)]
     pub ccminer_difficulty: bool,
-    /// Do not send mining.extranonce.subscribe.
+    /// Never send mining.extranonce.subscribe, even to pools whose URL ends in `#xnsub` (it is
+    /// sent only to those: opt-in, as lolMiner).
     #[arg(long)]
     pub no_extranonce: bool,
     /// Drop a pool that sends nothing for this many seconds.
@@ -88,6 +89,7 @@ impl MineArgs {
                 host: host.clone(),
                 port,
                 tls: self.tls,
+                xnsub: false,
             });
         }
         Ok(urls)
@@ -157,6 +159,8 @@ async fn mine(
             host: pool.addr.ip().to_string(),
             port: pool.addr.port(),
             tls: false,
+            // The built-in pool supports it: exercise set_extranonce.
+            xnsub: true,
         });
         test_pool = Some(pool);
     }

@@ -176,6 +176,7 @@ async fn session(
     let mut s = ClientSession::new(ClientConfig {
         host: url.host.clone(),
         port: url.port,
+        extranonce_subscribe: cfg.session.extranonce_subscribe && url.xnsub,
         ..cfg.session.clone()
     });
     s.start(now());
@@ -311,6 +312,7 @@ fn handle(
                         .unwrap_or_else(|| url.host.clone()),
                     port: port.filter(|&p| p != 0).unwrap_or(url.port),
                     tls: url.tls,
+                    xnsub: url.xnsub,
                 };
                 return Some(End::Reconnect {
                     url: to,

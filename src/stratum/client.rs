@@ -22,6 +22,11 @@ use super::wire::{ErrorCode, Message, Request, Response, RpcError, WireError};
 use crate::consensus::Target;
 use crate::equihash::Params;
 
+/// The block version pools send for Flux's mined blocks (`"04000000"`; fluxd's
+/// `CheckBlockHeader` in `src/main.cpp` requires version ≥ 4, and PoN blocks, version 100 and up,
+/// are not mined). ZIP 301: a miner ignores jobs of a version it does not know.
+const MINED_VERSION: u32 = 4;
+
 /// How many recent jobs the session remembers (for per-job targets and submits).
 const JOBS_KEPT: usize = 16;
 
@@ -390,6 +395,15 @@ impl ClientSession {
                     .push(Message::ok(r.id, json!(self.cfg.agent)).to_line());
                 Ok(Vec::new())
             }
+            // yiimp asks for it and waits for the answer.
+            "client.get_stats" => {
+                let stats = json!({
+                    "version": self.cfg.agent,
+                    "algo": format!("equihash {}/{}", self.cfg.params.n(), self.cfg.params.k()),
+                });
+                self.outgoing.push(Message::ok(r.id, stats).to_line());
+                Ok(Vec::new())
+            }
             m => Ok(vec![Event::Warning(format!(
                 "ignoring unknown method {m:?}"
             ))]),
@@ -441,6 +455,16 @@ impl ClientSession {
 
     fn on_notify(&mut self, params: &[Value]) -> Result<Vec<Event>, SessionError> {
         let notify = Notify::from_params(params)?;
+        // ZIP 301: a job of a block version the miner does not know is ignored (the job being
+        // mined goes on). Flux's mined blocks are version 4.
+        let version = u32::from_le_bytes(notify.version);
+        if version != MINED_VERSION {
+            return Ok(vec![Event::Warning(format!(
+                "ignoring job {}: block version {version} (this miner mines version \
+                 {MINED_VERSION})",
+                notify.job_id
+            ))]);
+        }
         if let Err(reason) = notify.check_hints(&self.cfg.params) {
             return Ok(vec![Event::JobRefused {
                 job_id: notify.job_id,

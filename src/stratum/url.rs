@@ -33,6 +33,9 @@ pub struct PoolUrl {
     pub port: u16,
     /// Whether to speak TLS.
     pub tls: bool,
+    /// `#xnsub` after the URL: send `mining.extranonce.subscribe` (opt-in, as lolMiner and
+    /// NiceHash's convention: a pool that does not know the method may drop the connection).
+    pub xnsub: bool,
 }
 
 impl FromStr for PoolUrl {
@@ -40,6 +43,10 @@ impl FromStr for PoolUrl {
 
     fn from_str(s: &str) -> Result<PoolUrl, UrlError> {
         let s = s.trim();
+        let (s, xnsub) = match s.strip_suffix("#xnsub") {
+            Some(rest) => (rest, true),
+            None => (s, false),
+        };
         let (tls, rest) = match s.split_once("://") {
             None => (false, s),
             Some(("stratum+tcp" | "stratum" | "tcp", r)) => (false, r),
@@ -63,6 +70,7 @@ impl FromStr for PoolUrl {
             host: host.to_string(),
             port,
             tls,
+            xnsub,
         })
     }
 }
@@ -75,16 +83,30 @@ impl fmt::Display for PoolUrl {
             "stratum+tcp"
         };
         if self.host.contains(':') {
-            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)?;
         } else {
-            write!(f, "{scheme}://{}:{}", self.host, self.port)
+            write!(f, "{scheme}://{}:{}", self.host, self.port)?;
         }
+        if self.xnsub {
+            f.write_str("#xnsub")?;
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `#xnsub` opts in to `mining.extranonce.subscribe` (lolMiner's convention); it round-trips.
+    #[test]
+    fn xnsub_suffix_opts_in() {
+        let u: PoolUrl = "stratum+tcp://pool.example:3333#xnsub".parse().unwrap();
+        assert!(u.xnsub && !u.tls && u.port == 3333 && u.host == "pool.example");
+        assert_eq!(u.to_string(), "stratum+tcp://pool.example:3333#xnsub");
+        let plain: PoolUrl = "pool.example:3333".parse().unwrap();
+        assert!(!plain.xnsub);
+    }
 
     #[test]
     fn parses_the_forms_miners_accept() {
