@@ -355,3 +355,31 @@ async fn pool_rejects_with_the_right_codes() {
     assert_eq!(pool.workers()["t1raw.other"].rejected[2], 1);
     pool.shutdown();
 }
+
+/// Interop fault 8: any submit name is credited, so the pool bounds its per-worker rows: a
+/// client inventing names gets at most `MAX_WORKER_ROWS` rows, the rest share one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_worker_rows_are_bounded() {
+    use fluxminer::net::server::{MAX_WORKER_ROWS, OTHER_WORKERS};
+    let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
+    let mut c = RawClient::connect(pool.addr).await;
+    c.call("mining.subscribe", json!(["raw", null, "127.0.0.1", 0]))
+        .await;
+    c.call("mining.authorize", json!(["t1raw.w", "x"])).await;
+    let n = MAX_WORKER_ROWS + 200;
+    for i in 0..n {
+        let r = c
+            .call(
+                "mining.submit",
+                json!([format!("t1raw.{i}"), "nojob", "00000000", "00", "00"]),
+            )
+            .await;
+        assert_eq!(code(&r), 21);
+    }
+    let rows = pool.workers();
+    assert!(rows.len() <= MAX_WORKER_ROWS + 1, "{} rows", rows.len());
+    let total: u64 = rows.values().map(|w| w.rejected.iter().sum::<u64>()).sum();
+    assert_eq!(total, n as u64, "every reject still counted");
+    assert!(rows[OTHER_WORKERS].rejected.iter().sum::<u64>() >= 200);
+    pool.shutdown();
+}

@@ -3,7 +3,7 @@
 //! re-encoded; plus the client session's handling of each pool message.
 
 use fluxminer::equihash::Params;
-use fluxminer::stratum::client::subscribe_result;
+use fluxminer::stratum::client::{SUBMIT_TIMEOUT_MS, subscribe_result};
 use fluxminer::stratum::difficulty::difficulty_of_target;
 use fluxminer::stratum::server::Submit;
 use fluxminer::stratum::{
@@ -247,6 +247,17 @@ fn submit_matches_the_recorded_submit_byte_for_byte() {
             ..
         }
     ));
+    assert_eq!(s.pending_submits(), 0);
+    // Interop fault 8: a submit the pool never answers is given up after SUBMIT_TIMEOUT_MS and
+    // counted as rejected ("no answer"), not kept forever.
+    let late = s.submit(job, &nonce, &sol, 100).unwrap();
+    assert!(s.expire_submits(100 + SUBMIT_TIMEOUT_MS).is_empty());
+    let ev = s.expire_submits(101 + SUBMIT_TIMEOUT_MS);
+    assert!(
+        matches!(&ev[..], [Event::Share { id, outcome: ShareOutcome::Rejected(e), .. }]
+            if *id == late && e.message.contains("no answer")),
+        "{ev:?}"
+    );
     assert_eq!(s.pending_submits(), 0);
 }
 

@@ -208,6 +208,9 @@ async fn session(
                 if let Some(Event::Fatal(e)) = s.tick(now()) {
                     break End::Failed(e.to_string());
                 }
+                if let Some(end) = handle(s.expire_submits(now()), url, board, acc) {
+                    break end;
+                }
                 if on_backup && t0.elapsed() >= cfg.return_to_primary {
                     break End::ReturnToPrimary;
                 }

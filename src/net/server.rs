@@ -86,6 +86,11 @@ impl WorkerStats {
     }
 }
 
+/// Worker names that get a row of their own in the pool's statistics.
+pub const MAX_WORKER_ROWS: usize = 4096;
+/// The row every further name is counted in.
+pub const OTHER_WORKERS: &str = "(other workers)";
+
 /// Shared state of a running pool.
 #[derive(Debug)]
 struct Shared {
@@ -179,8 +184,18 @@ impl Shared {
     fn record(&self, ev: &ServerEvent) {
         let now_s = self.started.elapsed().as_secs_f64();
         let mut w = self.workers.lock().expect("workers lock");
+        // At most MAX_WORKER_ROWS names get a row of their own (any submit name is credited, so
+        // a client could invent names without end); the rest share one row.
+        let row = |w: &HashMap<String, WorkerStats>, name: &String| -> String {
+            if w.len() < MAX_WORKER_ROWS || w.contains_key(name) {
+                name.clone()
+            } else {
+                OTHER_WORKERS.to_string()
+            }
+        };
         match ev {
             ServerEvent::Authorized { worker } => {
+                let worker = &row(&w, worker);
                 w.entry(worker.clone()).or_insert_with(|| WorkerStats {
                     since_s: now_s,
                     ..Default::default()
@@ -189,7 +204,8 @@ impl Shared {
             ServerEvent::Accepted { worker, share } => {
                 self.checks.fetch_add(1, Ordering::Relaxed);
                 self.full_checks.fetch_add(1, Ordering::Relaxed);
-                let s = w.entry(worker.clone()).or_default();
+                let name = row(&w, worker);
+                let s = w.entry(name).or_default();
                 s.accepted += 1;
                 s.sum_difficulty += share.difficulty;
                 if share.block_candidate {
@@ -207,7 +223,8 @@ impl Shared {
                 ) {
                     self.full_checks.fetch_add(1, Ordering::Relaxed);
                 }
-                let s = w.entry(worker.clone()).or_default();
+                let name = row(&w, worker);
+                let s = w.entry(name).or_default();
                 s.rejected[WorkerStats::slot(reject.code())] += 1;
                 if !matches!(reject, Reject::JobNotFound | Reject::Duplicate) {
                     tracing::debug!("share from {worker} rejected: {reject}");

@@ -27,6 +27,10 @@ use crate::equihash::Params;
 /// are not mined). ZIP 301: a miner ignores jobs of a version it does not know.
 const MINED_VERSION: u32 = 4;
 
+/// How long a submit may wait for the pool's answer before it is counted as rejected (no
+/// answer): real pools answer in milliseconds to a few seconds.
+pub const SUBMIT_TIMEOUT_MS: u64 = 60_000;
+
 /// How many recent jobs the session remembers (for per-job targets and submits).
 const JOBS_KEPT: usize = 16;
 
@@ -294,6 +298,49 @@ impl ClientSession {
     pub fn tick(&mut self, now_ms: u64) -> Option<Event> {
         let quiet = now_ms.saturating_sub(self.last_rx_ms);
         (quiet > self.cfg.silence_timeout_ms).then_some(Event::Fatal(SessionError::Silent(quiet)))
+    }
+
+    /// Gives up on submits the pool has not answered within [`SUBMIT_TIMEOUT_MS`]: each becomes
+    /// a rejected [`Event::Share`] ("no answer"), so the accounting never waits forever and the
+    /// pending table cannot grow without bound. A late answer is then a warning.
+    pub fn expire_submits(&mut self, now_ms: u64) -> Vec<Event> {
+        let expired: Vec<u64> = self
+            .pending
+            .iter()
+            .filter_map(|(&id, p)| match p {
+                Pending::Submit { sent_ms, .. }
+                    if now_ms.saturating_sub(*sent_ms) > SUBMIT_TIMEOUT_MS =>
+                {
+                    Some(id)
+                }
+                _ => None,
+            })
+            .collect();
+        let mut events = Vec::new();
+        for id in expired {
+            if let Some(Pending::Submit {
+                job_id,
+                difficulty,
+                sent_ms,
+            }) = self.pending.remove(&id)
+            {
+                events.push(Event::Share {
+                    id,
+                    job_id,
+                    difficulty,
+                    outcome: ShareOutcome::Rejected(RpcError::new(
+                        ErrorCode::Unspecified,
+                        format!("no answer within {} s", SUBMIT_TIMEOUT_MS / 1000),
+                    )),
+                    latency_ms: now_ms.saturating_sub(sent_ms),
+                });
+            }
+        }
+        events.sort_by_key(|e| match e {
+            Event::Share { id, .. } => *id,
+            _ => 0,
+        });
+        events
     }
 
     /// Queues `mining.submit` for a share of `job`: `nonce` is the full 32-byte header nonce,
