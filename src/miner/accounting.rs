@@ -69,6 +69,8 @@ pub struct Accounting {
     pub lost_at_disconnect: u64,
     /// Sum of the pool-scale difficulty of accepted shares.
     pub accepted_difficulty: f64,
+    /// Sum of the squares of those difficulties (for the error bar under vardiff).
+    pub accepted_difficulty_sq: f64,
     /// Connections made.
     pub connections: u64,
     /// Why connections ended or failed to start, most recent last (at most 32 kept).
@@ -82,6 +84,7 @@ impl Accounting {
             ShareOutcome::Accepted => {
                 self.accepted += 1;
                 self.accepted_difficulty += difficulty;
+                self.accepted_difficulty_sq += difficulty * difficulty;
             }
             ShareOutcome::Rejected(e) => match reject_kind(e) {
                 RejectKind::Stale => self.stale += 1,
@@ -118,7 +121,12 @@ impl Accounting {
 
     /// Pool-side Sol/s from accepted shares, 8192·ΣD/Δt, with its 1σ.
     pub fn pool_rate(&self, seconds: f64) -> Option<SolRate> {
-        SolRate::from_shares(self.accepted, self.accepted_difficulty, seconds)
+        SolRate::from_shares(
+            self.accepted,
+            self.accepted_difficulty,
+            self.accepted_difficulty_sq,
+            seconds,
+        )
     }
 
     /// One line for the log and the final summary.

@@ -63,6 +63,8 @@ pub struct WorkerStats {
     pub rejected: [u64; 6],
     /// Sum of accepted shares' difficulty.
     pub sum_difficulty: f64,
+    /// Sum of the squares of those difficulties (for the error bar under vardiff).
+    pub sum_sq_difficulty: f64,
     /// Block candidates found.
     pub blocks: u64,
     /// Seconds since the pool started when the worker was first authorized.
@@ -82,7 +84,12 @@ impl WorkerStats {
 
     /// Sol/s estimate over the time since the worker appeared, as of `now_s`.
     pub fn rate(&self, now_s: f64) -> Option<SolRate> {
-        SolRate::from_shares(self.accepted, self.sum_difficulty, now_s - self.since_s)
+        SolRate::from_shares(
+            self.accepted,
+            self.sum_difficulty,
+            self.sum_sq_difficulty,
+            now_s - self.since_s,
+        )
     }
 }
 
@@ -208,6 +215,7 @@ impl Shared {
                 let s = w.entry(name).or_default();
                 s.accepted += 1;
                 s.sum_difficulty += share.difficulty;
+                s.sum_sq_difficulty += share.difficulty * share.difficulty;
                 if share.block_candidate {
                     s.blocks += 1;
                     let mut h = share.hash;
