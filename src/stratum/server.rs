@@ -443,8 +443,13 @@ impl ServerSession {
         self.nonce1 = nonce1;
     }
 
-    /// Vardiff without shares: lowers the difficulty of a worker that went quiet.
+    /// Vardiff without shares: lowers the difficulty of a worker that went quiet. Never for a
+    /// connection that has not subscribed (it has no job, and a port scanner must not get
+    /// `set_target` lines).
     pub fn poll(&mut self, jobs: &dyn JobSource, now_ms: u64) -> Vec<ServerEvent> {
+        if !self.subscribed {
+            return Vec::new();
+        }
         match self.vardiff.as_mut().and_then(|v| v.poll(now_ms)) {
             Some(d) => self.retarget(d, jobs),
             None => Vec::new(),
@@ -745,6 +750,22 @@ mod tests {
             assert!(out[0].contains("true"), "{out:?}");
             assert!(out[1].contains("mining.set_target"), "{out:?}");
         }
+    }
+
+    /// Interop fault 7: vardiff never runs for a connection that has not subscribed.
+    #[test]
+    fn vardiff_ignores_connections_that_never_subscribed() {
+        let book = JobBook::default();
+        let cfg = ServerConfig {
+            difficulty: 1.0,
+            vardiff: Some(crate::stratum::vardiff::VardiffConfig::default()),
+            extranonce: ExtranonceMode::default(),
+        };
+        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4], 0).unwrap();
+        for minute in 1..=30 {
+            assert!(s.poll(&book, minute * 60_000).is_empty());
+        }
+        assert!(s.take_outgoing().is_empty());
     }
 
     /// Interop fault 3: `mining.authorize` before `mining.subscribe` is accepted (s-nomp and
