@@ -30,6 +30,7 @@ struct Ctx {
 namespace k_fm_generate {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;
@@ -551,6 +552,7 @@ CUDA_CPU_EXPORT(fm_generate, Args)
 namespace k_fm_round1 {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;
@@ -596,6 +598,15 @@ constexpr u32 IN_SB = 12u;
 constexpr u32 CNT_IN = 128u;
 constexpr u32 SREC_WORDS = 9312u;
 constexpr u32 LINK_WORDS = 1164u;
+constexpr u32 LAYER_OUT = 1u;
+constexpr u32 OUT_B = 15u;
+constexpr u32 OUT_CAP = 2328u;
+constexpr u32 OUT_W = 4u;
+constexpr u32 CNT_OUT = 32896u;
+constexpr u32 ZERO_AT = 0u;
+constexpr u32 ZERO_WORDS = 0u;
+constexpr bool OUT_RANK = false;
+constexpr bool PRUNE = true;
 __device__ __forceinline__ u32 in_mask(u32 i) {
     switch (i) {
         case 0: return 0xffffffffu;
@@ -605,15 +616,6 @@ __device__ __forceinline__ u32 in_mask(u32 i) {
         default: return u32();
     }
 }
-constexpr u32 LAYER_OUT = 1u;
-constexpr u32 OUT_B = 15u;
-constexpr u32 OUT_CAP = 2328u;
-constexpr u32 OUT_W = 4u;
-constexpr u32 CNT_OUT = 32896u;
-constexpr bool OUT_RANK = false;
-constexpr bool PRUNE = true;
-constexpr u32 ZERO_AT = 0u;
-constexpr u32 ZERO_WORDS = 0u;
 __device__ __forceinline__ void count_read(Ctx& c, u32 words);
 __device__ __forceinline__ void count_written(Ctx& c, u32 words);
 __device__ __forceinline__ Rec hin_rec(Ctx& c, u32 row, u32 slot) {
@@ -925,6 +927,7 @@ CUDA_CPU_EXPORT(fm_round1, Args)
 namespace k_fm_round2 {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;
@@ -970,6 +973,15 @@ constexpr u32 IN_SB = 12u;
 constexpr u32 CNT_IN = 32896u;
 constexpr u32 SREC_WORDS = 6984u;
 constexpr u32 LINK_WORDS = 1164u;
+constexpr u32 LAYER_OUT = 2u;
+constexpr u32 OUT_B = 15u;
+constexpr u32 OUT_CAP = 2328u;
+constexpr u32 OUT_W = 4u;
+constexpr u32 CNT_OUT = 65664u;
+constexpr u32 ZERO_AT = 0u;
+constexpr u32 ZERO_WORDS = 0u;
+constexpr bool OUT_RANK = false;
+constexpr bool PRUNE = true;
 __device__ __forceinline__ u32 in_mask(u32 i) {
     switch (i) {
         case 0: return 0xffffffffu;
@@ -979,15 +991,6 @@ __device__ __forceinline__ u32 in_mask(u32 i) {
         default: return u32();
     }
 }
-constexpr u32 LAYER_OUT = 2u;
-constexpr u32 OUT_B = 15u;
-constexpr u32 OUT_CAP = 2328u;
-constexpr u32 OUT_W = 4u;
-constexpr u32 CNT_OUT = 65664u;
-constexpr bool OUT_RANK = false;
-constexpr bool PRUNE = true;
-constexpr u32 ZERO_AT = 0u;
-constexpr u32 ZERO_WORDS = 0u;
 __device__ __forceinline__ void count_read(Ctx& c, u32 words);
 __device__ __forceinline__ void count_written(Ctx& c, u32 words);
 __device__ __forceinline__ Rec hin_rec(Ctx& c, u32 row, u32 slot) {
@@ -1299,6 +1302,7 @@ CUDA_CPU_EXPORT(fm_round2, Args)
 namespace k_fm_round3 {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;
@@ -1344,6 +1348,15 @@ constexpr u32 IN_SB = 12u;
 constexpr u32 CNT_IN = 65664u;
 constexpr u32 SREC_WORDS = 4656u;
 constexpr u32 LINK_WORDS = 1164u;
+constexpr u32 LAYER_OUT = 3u;
+constexpr u32 OUT_B = 17u;
+constexpr u32 OUT_CAP = 656u;
+constexpr u32 OUT_W = 2u;
+constexpr u32 CNT_OUT = 98432u;
+constexpr u32 ZERO_AT = 0u;
+constexpr u32 ZERO_WORDS = 0u;
+constexpr bool OUT_RANK = true;
+constexpr bool PRUNE = true;
 __device__ __forceinline__ u32 in_mask(u32 i) {
     switch (i) {
         case 0: return 0xffffffffu;
@@ -1353,15 +1366,6 @@ __device__ __forceinline__ u32 in_mask(u32 i) {
         default: return u32();
     }
 }
-constexpr u32 LAYER_OUT = 3u;
-constexpr u32 OUT_B = 17u;
-constexpr u32 OUT_CAP = 656u;
-constexpr u32 OUT_W = 2u;
-constexpr u32 CNT_OUT = 98432u;
-constexpr bool OUT_RANK = true;
-constexpr bool PRUNE = true;
-constexpr u32 ZERO_AT = 0u;
-constexpr u32 ZERO_WORDS = 0u;
 __device__ __forceinline__ void count_read(Ctx& c, u32 words);
 __device__ __forceinline__ void count_written(Ctx& c, u32 words);
 __device__ __forceinline__ Rec hin_rec(Ctx& c, u32 row, u32 slot) {
@@ -1671,6 +1675,7 @@ CUDA_CPU_EXPORT(fm_round3, Args)
 namespace k_fm_round4 {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;
@@ -1716,6 +1721,8 @@ constexpr u32 IN_SB = 10u;
 constexpr u32 CNT_IN = 98432u;
 constexpr u32 SREC_WORDS = 1312u;
 constexpr u32 LINK_WORDS = 328u;
+constexpr u32 ZERO_AT = 128u;
+constexpr u32 ZERO_WORDS = 32768u;
 __device__ __forceinline__ u32 in_mask(u32 i) {
     switch (i) {
         case 0: return 0xffffffffu;
@@ -1723,8 +1730,6 @@ __device__ __forceinline__ u32 in_mask(u32 i) {
         default: return u32();
     }
 }
-constexpr u32 ZERO_AT = 128u;
-constexpr u32 ZERO_WORDS = 32768u;
 __device__ __forceinline__ void count_read(Ctx& c, u32 words);
 __device__ __forceinline__ void count_written(Ctx& c, u32 words);
 __device__ __forceinline__ Rec hin_rec(Ctx& c, u32 row, u32 slot) {
@@ -1991,6 +1996,7 @@ CUDA_CPU_EXPORT(fm_round4, Args)
 namespace k_fm_recover {
 constexpr u32 N_BITS = 125u;
 constexpr u32 K = 4u;
+constexpr u32 C = 25u;
 constexpr u32 LEAVES = 67108864u;
 constexpr u32 HASHES = 16777216u;
 constexpr u32 PER = 4u;

@@ -306,6 +306,17 @@ impl Stage {
             Stage::Recover => "recover",
         }
     }
+
+    /// Its position in [`Plan::stages`] (0 = generate, r = round r, k = final, k + 1 = recover):
+    /// the slot of its traffic counters.
+    pub fn index(self, k: u32) -> u32 {
+        match self {
+            Stage::Generate => 0,
+            Stage::Round(r) => r,
+            Stage::Final => k,
+            Stage::Recover => k + 1,
+        }
+    }
 }
 
 /// One storage table a kernel binds: a heap (or the index table) seen through a layer's rows.

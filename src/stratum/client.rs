@@ -304,7 +304,7 @@ impl ClientSession {
     /// a rejected [`Event::Share`] ("no answer"), so the accounting never waits forever and the
     /// pending table cannot grow without bound. A late answer is then a warning.
     pub fn expire_submits(&mut self, now_ms: u64) -> Vec<Event> {
-        let expired: Vec<u64> = self
+        let mut expired: Vec<u64> = self
             .pending
             .iter()
             .filter_map(|(&id, p)| match p {
@@ -316,15 +316,15 @@ impl ClientSession {
                 _ => None,
             })
             .collect();
-        let mut events = Vec::new();
-        for id in expired {
-            if let Some(Pending::Submit {
-                job_id,
-                difficulty,
-                sent_ms,
-            }) = self.pending.remove(&id)
-            {
-                events.push(Event::Share {
+        expired.sort_unstable();
+        expired
+            .into_iter()
+            .filter_map(|id| match self.pending.remove(&id)? {
+                Pending::Submit {
+                    job_id,
+                    difficulty,
+                    sent_ms,
+                } => Some(Event::Share {
                     id,
                     job_id,
                     difficulty,
@@ -333,14 +333,10 @@ impl ClientSession {
                         format!("no answer within {} s", SUBMIT_TIMEOUT_MS / 1000),
                     )),
                     latency_ms: now_ms.saturating_sub(sent_ms),
-                });
-            }
-        }
-        events.sort_by_key(|e| match e {
-            Event::Share { id, .. } => *id,
-            _ => 0,
-        });
-        events
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Queues `mining.submit` for a share of `job`: `nonce` is the full 32-byte header nonce,

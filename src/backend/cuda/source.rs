@@ -10,11 +10,8 @@
 
 use std::fmt::Write as _;
 
-use crate::backend::codegen::blake_rounds;
-use crate::backend::plan::{
-    self, Layer, MAX_CANDS, MAX_MATCHES, MAX_SOLS, Plan, Pointer, RANK_BITS, RECOVER_GROUPS, Stage,
-    Table, WG_GEN,
-};
+use crate::backend::codegen::{self, blake_rounds};
+use crate::backend::plan::{Layer, Plan, Stage, Table, WG_GEN};
 use crate::equihash::blake::IV;
 
 const COMMON: &str = include_str!("../../../kernels/common.cuh");
@@ -153,139 +150,41 @@ fn table_fn(s: &mut String, name: &str, ty: &str, values: &[String]) {
     let _ = writeln!(s, "        default: return {ty}();\n    }}\n}}");
 }
 
-/// Words a kernel's working records need: the widest layer it touches (and the leaf for
-/// generation).
-fn record_words(plan: &Plan, stage: Stage) -> u32 {
-    let w = |r: usize| plan.layers[r].words;
-    let k = plan.layers.len();
-    match stage {
-        Stage::Generate => w(0).max(plan.params.n().div_ceil(32)),
-        Stage::Final => w(k - 1),
-        Stage::Round(r) => w(r as usize - 1).max(w(r as usize)),
-        Stage::Recover => (1..k).map(w).max().unwrap_or(1),
-    }
-}
-
 fn prelude(plan: &Plan, stage: Stage, profile: bool, s: &mut String) {
-    let p = &plan.params;
-    let ni = p.solution_indices() as u64;
-    let stage_index = plan.stages().iter().position(|&x| x == stage).unwrap_or(0);
-    for (name, v) in [
-        ("N_BITS", u64::from(p.n())),
-        ("K", p.k().into()),
-        ("LEAVES", p.leaf_count()),
-        ("HASHES", p.hash_count()),
-        ("PER", p.leaves_per_hash().into()),
-        ("SLICE", p.slice_len() as u64),
-        ("LW", p.n().div_ceil(32).into()),
-        ("NI", ni),
-        ("NIH", ni / 2),
-        ("WG", plan.wg.into()),
-        ("WG_GEN", WG_GEN.into()),
-        ("RW", record_words(plan, stage).into()),
-        ("MAX_CANDS", MAX_CANDS.into()),
-        ("MAX_SOLS", MAX_SOLS.into()),
-        ("MAX_MATCHES", MAX_MATCHES.into()),
-        ("MATCH_WORDS", (ni / 2) * u64::from(MAX_MATCHES)),
-        ("RECOVER_GROUPS", RECOVER_GROUPS.into()),
-        ("RANK_BITS", RANK_BITS.into()),
-        ("CAND_WORDS", plan.cand_words().into()),
-        ("CANDS_AT", plan.cands_at()),
-        ("SOLS_AT", plan.sols_at()),
-        ("STAGE", stage_index as u64),
-        ("ST_CANDS", plan::ST_CANDS.into()),
-        ("ST_SOLS", plan::ST_SOLS.into()),
-        ("ST_DUPS", plan::ST_DUPS.into()),
-        ("ST_LOST", plan::ST_LOST.into()),
-        ("ST_PRUNED", plan::ST_PRUNED.into()),
-        ("ST_DISPATCHES", plan::ST_DISPATCHES.into()),
-        ("ST_OVERFLOW", plan::ST_OVERFLOW.into()),
-        ("ST_RECORDS", plan::ST_RECORDS.into()),
-        ("ST_RANK_LOST", plan::ST_RANK_LOST.into()),
-        ("ST_TRAFFIC", plan::ST_TRAFFIC.into()),
-    ] {
+    for (name, v) in codegen::plan_constants(plan, stage) {
         constant(s, name, v);
     }
     flag(s, "PROFILE", profile);
-    flag(s, "TWIST", p.twist());
-    let _ = writeln!(s, "struct Rec {{ u32 w[{}]; }};", record_words(plan, stage));
-    layer_constants(plan, stage, s);
-}
-
-/// The constants of the layers a kernel reads and writes.
-fn layer_constants(plan: &Plan, stage: Stage, s: &mut String) {
-    let p = &plan.params;
-    let k = plan.layers.len();
-    let zero = |s: &mut String, at: u64, words: u64| {
-        constant(s, "ZERO_AT", at);
-        constant(s, "ZERO_WORDS", words);
-    };
+    flag(s, "TWIST", plan.params.twist());
+    let _ = writeln!(
+        s,
+        "struct Rec {{ u32 w[{}]; }};",
+        codegen::record_words(plan, stage)
+    );
+    let (scalars, flags) = codegen::layer_constants(plan, stage);
+    for (name, v) in scalars {
+        constant(s, name, v);
+    }
+    for (name, v) in flags {
+        flag(s, name, v);
+    }
     match stage {
-        Stage::Generate => {
-            out_constants(plan, 0, s);
-            zero(s, plan.counts_at(1), plan.counts_at(k) - plan.counts_at(1));
-        }
         Stage::Round(_) | Stage::Final => {
-            let r = match stage {
-                Stage::Round(r) => r as usize,
-                _ => k,
-            };
-            let inl = &plan.layers[r - 1];
-            constant(s, "LAYER_IN", r - 1);
-            constant(s, "IN_B", inl.region_bits);
-            constant(s, "IN_R", inl.rest_bits(p));
-            constant(s, "KEY_BITS", inl.key_bits(p));
-            constant(s, "NKEYS", 1u64 << inl.key_bits(p));
-            constant(s, "IN_CAP", inl.cap);
-            constant(s, "IN_HW", inl.hash_words());
-            constant(s, "IN_W", inl.words);
-            constant(s, "IN_SB", inl.slot_bits);
-            constant(s, "CNT_IN", plan.counts_at(r - 1));
-            constant(s, "SREC_WORDS", inl.hash_words() * inl.cap);
-            constant(s, "LINK_WORDS", inl.cap.div_ceil(2));
-            let masks: Vec<String> = (0..record_words(plan, stage))
-                .map(|w| format!("0x{:08x}u", top_mask(inl.hash_bits, w)))
+            let masks: Vec<String> = codegen::in_mask(plan, stage)
+                .iter()
+                .map(|m| format!("0x{m:08x}u"))
                 .collect();
             table_fn(s, "in_mask", "u32", &masks);
-            if r == k {
-                zero(s, plan.counts_at(0), plan.layers[0].regions());
-            } else {
-                out_constants(plan, r, s);
-                flag(s, "OUT_RANK", plan.layers[r].pointer == Pointer::Rank);
-                flag(s, "PRUNE", plan.prune[r - 1]);
-                zero(s, 0, 0);
-            }
         }
         Stage::Recover => {
-            let cnt: Vec<String> = (0..k).map(|r| format!("{}u", plan.counts_at(r))).collect();
-            table_fn(s, "cnt_at", "u32", &cnt);
-            let caps: Vec<String> = plan.layers.iter().map(|l| format!("{}u", l.cap)).collect();
-            table_fn(s, "l_cap", "u32", &caps);
-            let ranks: Vec<String> = plan
-                .layers
-                .iter()
-                .map(|l| (l.pointer == Pointer::Rank).to_string())
-                .collect();
-            table_fn(s, "l_rank", "bool", &ranks);
+            let (cnt, cap, rank) = codegen::recover_tables(plan);
+            let u = |v: Vec<u64>| -> Vec<String> { v.iter().map(|x| format!("{x}u")).collect() };
+            table_fn(s, "cnt_at", "u32", &u(cnt));
+            table_fn(s, "l_cap", "u32", &u(cap));
+            let rank: Vec<String> = rank.iter().map(bool::to_string).collect();
+            table_fn(s, "l_rank", "bool", &rank);
         }
-    }
-}
-
-fn out_constants(plan: &Plan, r: usize, s: &mut String) {
-    let l = &plan.layers[r];
-    constant(s, "LAYER_OUT", r);
-    constant(s, "OUT_B", l.region_bits);
-    constant(s, "OUT_CAP", l.cap);
-    constant(s, "OUT_W", l.words);
-    constant(s, "CNT_OUT", plan.counts_at(r));
-}
-
-/// Word `w` (0 = most significant) of a mask of the top `bits` bits.
-fn top_mask(bits: u32, w: u32) -> u32 {
-    match bits.saturating_sub(32 * w) {
-        0 => 0,
-        n if n >= 32 => u32::MAX,
-        n => !(u32::MAX >> n),
+        Stage::Generate => {}
     }
 }
 
@@ -431,14 +330,8 @@ fn recover_helpers(plan: &Plan, s: &mut String) {
 
 /// `decode_L(x)`: layer L's back-pointer as `(parent region, slot, slot or rank)`.
 fn decode_fn(plan: &Plan, l: usize, s: &mut String) {
-    let layer = &plan.layers[l];
-    let below = &plan.layers[l - 1];
-    let (w, b, sb) = (layer.words, below.region_bits, below.slot_bits);
-    let low = if layer.pointer == Pointer::Rank {
-        RANK_BITS
-    } else {
-        sb
-    };
+    let w = plan.layers[l].words;
+    let (b, sb, low) = codegen::pointer_fields(plan, l);
     let _ = write!(
         s,
         "__device__ __forceinline__ uint3 decode_{l}(const Rec& x) {{\n    \

@@ -5,11 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::backend::codegen::blake_rounds;
-use crate::backend::plan::{
-    self, Layer, MAX_CANDS, MAX_MATCHES, MAX_SOLS, Plan, Pointer, RANK_BITS, RECOVER_GROUPS, Stage,
-    View, WG_GEN,
-};
+use crate::backend::codegen::{self, blake_rounds};
+use crate::backend::plan::{Plan, Stage, View};
 use crate::equihash::blake::IV;
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
@@ -84,15 +81,6 @@ impl Kernel {
             Kernel::Recover => "recover",
         }
     }
-
-    /// The stage's position in the per-stage counters (0 generation, r rounds, k+1 recovery).
-    pub fn stage_index(self, plan: &Plan) -> u32 {
-        match self {
-            Kernel::Generate { .. } => 0,
-            Kernel::Round(r) => r,
-            Kernel::Recover => plan.params.k() + 1,
-        }
-    }
 }
 
 /// The complete WGSL of `kernel` for `plan`; `profile` compiles in the traffic counters.
@@ -143,62 +131,18 @@ fn u32_array(values: impl IntoIterator<Item = u64>) -> String {
     format!("array<u32, {}>({})", items.len(), items.join(", "))
 }
 
-/// Words a kernel's working records need: the widest layer it touches (and the leaf for
-/// generation).
-fn record_words(plan: &Plan, kernel: Kernel) -> u32 {
-    let w = |r: usize| plan.layers[r].words;
-    let k = plan.layers.len();
-    match kernel {
-        Kernel::Generate { .. } => w(0).max(plan.params.n().div_ceil(32)),
-        Kernel::Round(r) if r as usize == k => w(k - 1),
-        Kernel::Round(r) => w(r as usize - 1).max(w(r as usize)),
-        Kernel::Recover => (1..k).map(w).max().unwrap_or(1),
-    }
-}
-
 fn prelude(plan: &Plan, kernel: Kernel, profile: bool) -> String {
-    let p = &plan.params;
+    let stage = kernel.stage(plan);
     let mut s = String::from("// Generated prelude: constants of the plan and of this kernel.\n");
-    let ni = p.solution_indices() as u64;
-    for (name, v) in [
-        ("N_BITS", u64::from(p.n())),
-        ("K", p.k().into()),
-        ("C", p.collision_bits().into()),
-        ("LEAVES", p.leaf_count()),
-        ("HASHES", p.hash_count()),
-        ("PER", p.leaves_per_hash().into()),
-        ("SLICE", p.slice_len() as u64),
-        ("LW", p.n().div_ceil(32).into()),
-        ("NI", ni),
-        ("NIH", ni / 2),
-        ("WG", plan.wg.into()),
-        ("WG_GEN", WG_GEN.into()),
-        ("RW", record_words(plan, kernel).into()),
-        ("MAX_CANDS", MAX_CANDS.into()),
-        ("MAX_SOLS", MAX_SOLS.into()),
-        ("MAX_MATCHES", MAX_MATCHES.into()),
-        ("MATCH_WORDS", (ni / 2) * u64::from(MAX_MATCHES)),
-        ("RECOVER_GROUPS", RECOVER_GROUPS.into()),
-        ("RANK_BITS", RANK_BITS.into()),
-        ("CAND_WORDS", plan.cand_words().into()),
-        ("CANDS_AT", plan.cands_at()),
-        ("SOLS_AT", plan.sols_at()),
-        ("STAGE", kernel.stage_index(plan).into()),
-        ("ST_CANDS", plan::ST_CANDS.into()),
-        ("ST_SOLS", plan::ST_SOLS.into()),
-        ("ST_DUPS", plan::ST_DUPS.into()),
-        ("ST_LOST", plan::ST_LOST.into()),
-        ("ST_PRUNED", plan::ST_PRUNED.into()),
-        ("ST_DISPATCHES", plan::ST_DISPATCHES.into()),
-        ("ST_OVERFLOW", plan::ST_OVERFLOW.into()),
-        ("ST_RECORDS", plan::ST_RECORDS.into()),
-        ("ST_RANK_LOST", plan::ST_RANK_LOST.into()),
-        ("ST_TRAFFIC", plan::ST_TRAFFIC.into()),
-    ] {
+    for (name, v) in codegen::plan_constants(plan, stage) {
         constant(&mut s, name, v);
     }
     flag(&mut s, "PROFILE", profile);
-    let _ = writeln!(s, "alias Rec = array<u32, {}>;", record_words(plan, kernel));
+    let _ = writeln!(
+        s,
+        "alias Rec = array<u32, {}>;",
+        codegen::record_words(plan, stage)
+    );
     if let Kernel::Generate { .. } = kernel {
         s.push_str("struct Mid { h: array<vec4<u32>, 4>, m: array<vec4<u32>, 8>, t: vec4<u32> }\n");
         let _ = writeln!(
@@ -216,80 +160,32 @@ fn prelude(plan: &Plan, kernel: Kernel, profile: bool) -> String {
 
 /// The constants of the layers a kernel reads and writes.
 fn kernel_constants(plan: &Plan, kernel: Kernel, s: &mut String) {
-    let p = &plan.params;
-    let k = plan.layers.len();
-    let zero = |s: &mut String, at: u64, words: u64| {
-        constant(s, "ZERO_AT", at);
-        constant(s, "ZERO_WORDS", words);
-    };
-    match kernel {
-        Kernel::Generate { .. } => {
-            out_constants(plan, 0, s);
-            zero(s, plan.counts_at(1), plan.counts_at(k) - plan.counts_at(1));
-        }
-        Kernel::Round(r) => {
-            let r = r as usize;
-            let inl = &plan.layers[r - 1];
-            constant(s, "LAYER_IN", r - 1);
-            constant(s, "IN_B", inl.region_bits);
-            constant(s, "IN_R", inl.rest_bits(p));
-            constant(s, "KEY_BITS", inl.key_bits(p));
-            constant(s, "NKEYS", 1u64 << inl.key_bits(p));
-            constant(s, "IN_CAP", inl.cap);
-            constant(s, "IN_HW", inl.hash_words());
-            constant(s, "IN_W", inl.words);
-            constant(s, "IN_SB", inl.slot_bits);
-            constant(s, "CNT_IN", plan.counts_at(r - 1));
-            constant(s, "SREC_WORDS", inl.hash_words() * inl.cap);
-            constant(s, "LINK_WORDS", inl.cap.div_ceil(2));
-            let rw = record_words(plan, kernel);
-            let _ = writeln!(
-                s,
-                "const IN_MASK = {};",
-                u32_array((0..rw).map(|w| u64::from(top_mask(inl.hash_bits, w))))
-            );
-            if r == k {
-                zero(s, plan.counts_at(0), plan.layers[0].regions());
-            } else {
-                out_constants(plan, r, s);
-                flag(s, "OUT_RANK", plan.layers[r].pointer == Pointer::Rank);
-                flag(s, "PRUNE", plan.prune[r - 1]);
-                zero(s, 0, 0);
-            }
-        }
-        Kernel::Recover => {
-            let cnt: Vec<u64> = (0..k).map(|r| plan.counts_at(r)).collect();
-            let _ = writeln!(s, "const CNT_AT = {};", u32_array(cnt));
-            let _ = writeln!(
-                s,
-                "const L_CAP = {};",
-                u32_array(plan.layers.iter().map(|l| u64::from(l.cap)))
-            );
-            let ranks: Vec<String> = plan
-                .layers
-                .iter()
-                .map(|l| (l.pointer == Pointer::Rank).to_string())
-                .collect();
-            let _ = writeln!(s, "const L_RANK = array<bool, {k}>({});", ranks.join(", "));
-        }
+    let stage = kernel.stage(plan);
+    let (scalars, flags) = codegen::layer_constants(plan, stage);
+    for (name, v) in scalars {
+        constant(s, name, v);
     }
-}
-
-fn out_constants(plan: &Plan, r: usize, s: &mut String) {
-    let l = &plan.layers[r];
-    constant(s, "LAYER_OUT", r);
-    constant(s, "OUT_B", l.region_bits);
-    constant(s, "OUT_CAP", l.cap);
-    constant(s, "OUT_W", l.words);
-    constant(s, "CNT_OUT", plan.counts_at(r));
-}
-
-/// Word `w` (0 = most significant) of a mask of the top `bits` bits.
-fn top_mask(bits: u32, w: u32) -> u32 {
-    match bits.saturating_sub(32 * w) {
-        0 => 0,
-        n if n >= 32 => u32::MAX,
-        n => !(u32::MAX >> n),
+    for (name, v) in flags {
+        flag(s, name, v);
+    }
+    match stage {
+        Stage::Round(_) | Stage::Final => {
+            let masks = codegen::in_mask(plan, stage).into_iter().map(u64::from);
+            let _ = writeln!(s, "const IN_MASK = {};", u32_array(masks));
+        }
+        Stage::Recover => {
+            let (cnt, cap, rank) = codegen::recover_tables(plan);
+            let _ = writeln!(s, "const CNT_AT = {};", u32_array(cnt));
+            let _ = writeln!(s, "const L_CAP = {};", u32_array(cap));
+            let rank: Vec<String> = rank.iter().map(bool::to_string).collect();
+            let _ = writeln!(
+                s,
+                "const L_RANK = array<bool, {}>({});",
+                rank.len(),
+                rank.join(", ")
+            );
+        }
+        Stage::Generate => {}
     }
 }
 
@@ -415,14 +311,8 @@ fn recover_helpers(plan: &Plan, s: &mut String) {
 
 /// `decode_L(x)`: layer L's back-pointer as `(parent region, slot, slot or rank)`.
 fn decode_fn(plan: &Plan, l: usize, s: &mut String) {
-    let layer: &Layer = &plan.layers[l];
-    let below = &plan.layers[l - 1];
-    let (w, b, sb) = (layer.words, below.region_bits, below.slot_bits);
-    let low = if layer.pointer == Pointer::Rank {
-        RANK_BITS
-    } else {
-        sb
-    };
+    let w = plan.layers[l].words;
+    let (b, sb, low) = codegen::pointer_fields(plan, l);
     let _ = write!(
         s,
         "fn decode_{l}(x: ptr<function, Rec>) -> vec3<u32> {{\n    \
