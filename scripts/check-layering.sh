@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
-# The pure core does no I/O: no sockets, files, clock, threads, async runtime or GPU in
-# src/equihash, src/consensus or src/stratum (see the architecture map in src/lib.rs).
+# The layering of src/lib.rs's architecture map, checked with greps:
+# - the pure core does no I/O: no sockets, files, clock, threads, async runtime or GPU in
+#   src/equihash, src/consensus, src/stratum, nor in the mining engine and failover;
+# - imports run one way, cli -> net -> miner -> core (backend, stratum, consensus, equihash):
+#   the core never imports miner, net or cli; miner never imports net or cli, nor tokio;
+#   net never imports cli.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pattern='std::net|std::fs|std::thread|std::process|Instant::now|SystemTime|tokio|wgpu|cudarc|reqwest|println!|eprintln!'
-if grep -rnE "$pattern" src/equihash src/consensus src/stratum; then
-  echo "layering: the pure core must not do I/O (matches above)" >&2
-  exit 1
-fi
-echo "layering: ok (src/equihash, src/consensus, src/stratum are free of I/O)"
+fail=0
+check() { # $1: what is wrong, $2: pattern (code, not comments), rest: paths
+    local why="$1" pattern="$2"
+    shift 2
+    # Doc and line comments may name other layers.
+    if grep -rnE "$pattern" "$@" | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//'; then
+        echo "layering: $why (matches above)" >&2
+        fail=1
+    fi
+}
+io='std::net|std::fs|std::thread|std::process|Instant::now|SystemTime|tokio|wgpu|cudarc|reqwest|println!|eprintln!'
+check "the pure core must not do I/O" "$io" src/equihash src/consensus src/stratum \
+    src/miner/engine.rs src/miner/engine src/miner/failover.rs
+check "the core must not import miner, net or cli" 'crate::(miner|net|cli)\b' \
+    src/equihash src/consensus src/stratum src/backend
+check "miner must not import net, cli or tokio" 'crate::(net|cli)\b|tokio' src/miner
+check "net must not import cli" 'crate::cli\b' src/net
+[ "$fail" = 0 ] || exit 1
+echo "layering: ok (pure core and engine free of I/O; imports run cli -> net -> miner -> core)"

@@ -10,16 +10,17 @@
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
-//! | [`net`] | the only sockets: the miner's stratum driver (TCP/TLS, failover), the pool server | [`stratum`], tokio, rustls |
-//! | [`miner`] | nonce layout, job scheduler over [`backend::Solver`] instances, CPU re-check of every candidate, accounting | [`backend`], [`net`] |
+//! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
+//! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting) and pool failover, driven with `now` passed in; solver threads that mine its assignments and CPU re-check every solution | [`backend`], [`stratum`] (never [`net`]) |
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
 //! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
 //! | [`backend::plan`], [`backend::factory`], [`backend::golden`] | the GPU memory plan both GPU backends share (regions, records, heaps, traffic model, read-back → report); building a solver from a configuration; the known answers every solver's `self_test` checks | [`equihash`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
-//! their own, no GPU. Time and storage come in as parameters. `scripts/check-layering.sh`
-//! enforces this with a grep in CI.
+//! their own, no GPU; nor do [`miner::Engine`] and [`miner::Failover`]. Time and storage come in as
+//! parameters. Imports run one way: `cli` → `net` → `miner` → the core. `scripts/check-layering.sh`
+//! enforces both with greps in CI.
 //!
 //! # Life of a solve
 //!

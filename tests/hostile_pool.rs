@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fluxminer::equihash::Params;
-use fluxminer::miner::{Accounting, Candidate, WorkBoard};
+use fluxminer::miner::{Accounting, Engine, FoundShare, NonceDone, Report, WorkBoard};
 use fluxminer::net::client::{ClientDriverConfig, run_client};
 use fluxminer::stratum::{ClientConfig, DifficultyScale, PoolUrl};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -99,23 +99,30 @@ fn config(pools: Vec<SocketAddr>) -> ClientDriverConfig {
 }
 
 struct Run {
-    acc: Arc<Mutex<Accounting>>,
+    acc: watch::Receiver<Accounting>,
     board: Arc<WorkBoard>,
-    cand: mpsc::UnboundedSender<Candidate>,
+    reports: mpsc::UnboundedSender<Report>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The driver with its engine, and no workers: the test sends the reports.
 fn start(cfg: ClientDriverConfig) -> Run {
-    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let (status, acc) = watch::channel(Accounting::default());
     let board = Arc::new(WorkBoard::default());
-    let (cand, rx) = mpsc::unbounded_channel();
+    let (reports, mut rx) = mpsc::unbounded_channel();
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(run_client(cfg, board.clone(), rx, acc.clone(), stop_rx));
+    let b = board.clone();
+    let task = tokio::spawn(async move {
+        let mut engine = Engine::new(&["test".to_string()], 1);
+        run_client(&cfg, &mut engine, &b, &mut rx, &status, stop_rx)
+            .await
+            .unwrap();
+    });
     Run {
         acc,
         board,
-        cand,
+        reports,
         stop,
         task,
     }
@@ -125,11 +132,11 @@ impl Run {
     /// Waits until `n` disconnects are recorded, then stops the driver (which must stop).
     async fn disconnects(self, n: usize) -> Accounting {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while self.acc.lock().unwrap().disconnects.len() < n {
+        while self.acc.borrow().disconnects.len() < n {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "no reconnect: {:?}",
-                self.acc.lock().unwrap()
+                *self.acc.borrow()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -138,7 +145,7 @@ impl Run {
             .await
             .expect("driver stops")
             .unwrap();
-        self.acc.lock().unwrap().clone()
+        self.acc.borrow().clone()
     }
 }
 
@@ -220,7 +227,7 @@ async fn pending_submits_at_disconnect_are_counted() {
     let (addr, _) = fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
     let run = start(config(vec![addr]));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let (epoch, job) = loop {
+    let work = loop {
         if let Some(cur) = run.board.current() {
             break cur;
         }
@@ -231,21 +238,28 @@ async fn pending_submits_at_disconnect_are_counted() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
     let mut nonce = [0u8; 32];
-    nonce[..4].copy_from_slice(&job.nonce1);
-    run.cand
-        .send(Candidate {
-            job,
+    nonce[..4].copy_from_slice(&work.job.nonce1);
+    let epoch = work.epoch;
+    run.reports
+        .send(Report::Nonce(NonceDone {
+            worker: 0,
             epoch,
+            job: work.job,
             nonce,
-            solution: vec![0; 52],
-        })
+            solutions: 1,
+            compute_errors: 0,
+            shares: vec![FoundShare {
+                solution: vec![0; 52],
+                hash: [0; 32],
+            }],
+        }))
         .unwrap();
     let board = run.board.clone();
     let acc = run.disconnects(1).await;
     assert_eq!(acc.submitted, 1);
     assert_eq!(acc.lost_at_disconnect, 1, "{acc:?}");
     assert!(acc.disconnects[0].contains("silent"));
-    assert!(board.current().is_none() || board.epoch() > epoch);
+    assert!(board.current().is_none_or(|w| w.epoch > epoch));
 }
 
 /// A dead first pool fails over to the second.

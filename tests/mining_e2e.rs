@@ -9,8 +9,8 @@ use std::time::Duration;
 use fluxminer::backend::Solver;
 use fluxminer::backend::cpu::CpuSolver;
 use fluxminer::equihash::{Params, minimal_from_indices};
-use fluxminer::miner::{self, Accounting};
-use fluxminer::net::client::ClientDriverConfig;
+use fluxminer::miner::Accounting;
+use fluxminer::net::client::{ClientDriverConfig, run_miner};
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
 use fluxminer::stratum::server::{ExtranonceMode, ServerConfig};
@@ -71,27 +71,22 @@ async fn mine_for(
     secs: f64,
     during: impl FnOnce(),
 ) -> (Accounting, f64) {
-    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let (status, _) = watch::channel(Accounting::default());
     let (tx, rx) = watch::channel(false);
     let solver: Box<dyn Solver> = Box::new(CpuSolver::new(PARAMS, 2).unwrap());
     let started = std::time::Instant::now();
-    let task = tokio::spawn(miner::run(
-        vec![solver],
-        driver(pool, worker),
-        acc.clone(),
-        rx,
-    ));
+    let task = tokio::spawn(run_miner(vec![solver], driver(pool, worker), status, rx));
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
     during();
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), task)
+    let acc = tokio::time::timeout(Duration::from_secs(10), task)
         .await
         .expect("miner stops")
         .unwrap()
         .unwrap();
     let elapsed = started.elapsed().as_secs_f64();
-    (acc.lock().unwrap().clone(), elapsed)
+    (acc, elapsed)
 }
 
 /// The pool's Sol/s estimate (8192·ΣD/Δt over accepted shares) must agree with the solutions

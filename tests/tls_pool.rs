@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fluxminer::equihash::Params;
-use fluxminer::miner::{Accounting, WorkBoard};
+use fluxminer::miner::{Accounting, Engine, WorkBoard};
 use fluxminer::net::client::{ClientDriverConfig, run_client};
 use fluxminer::stratum::{ClientConfig, DifficultyScale, PoolUrl};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -94,17 +94,23 @@ async fn run_until(
     cfg: ClientDriverConfig,
     done: impl Fn(&Accounting, &WorkBoard) -> bool,
 ) -> (Accounting, Arc<WorkBoard>) {
-    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let (status, acc) = watch::channel(Accounting::default());
     let board = Arc::new(WorkBoard::default());
-    let (_cand, rx) = mpsc::unbounded_channel();
+    let (_reports, mut rx) = mpsc::unbounded_channel();
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(run_client(cfg, board.clone(), rx, acc.clone(), stop_rx));
+    let b = board.clone();
+    let task = tokio::spawn(async move {
+        let mut engine = Engine::new(&[], 1);
+        run_client(&cfg, &mut engine, &b, &mut rx, &status, stop_rx)
+            .await
+            .unwrap();
+    });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !done(&acc.lock().unwrap(), &board) {
+    while !done(&acc.borrow(), &board) {
         assert!(
             tokio::time::Instant::now() < deadline,
             "timed out: {:?}",
-            acc.lock().unwrap()
+            *acc.borrow()
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -113,7 +119,7 @@ async fn run_until(
         .await
         .expect("driver stops")
         .unwrap();
-    let acc = acc.lock().unwrap().clone();
+    let acc = acc.borrow().clone();
     (acc, board)
 }
 
@@ -138,7 +144,7 @@ async fn self_signed_pool_is_mined_with_tls_insecure() {
     // The job (with the pool's NONCE_1) reaches the workers; the driver withdraws it on stop.
     let (acc, _) = run_until(config(port, true), |_, b| {
         b.current()
-            .is_some_and(|(_, job)| job.nonce1 == [0x60, 0x00, 0x00, 0x16])
+            .is_some_and(|w| w.job.nonce1 == [0x60, 0x00, 0x00, 0x16])
     })
     .await;
     assert_eq!(acc.connections, 1, "{acc:?}");

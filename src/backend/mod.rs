@@ -38,7 +38,7 @@ pub enum SolverError {
     /// The GPU device is missing, lost, or failed.
     #[error("device: {0}")]
     Device(String),
-    /// The backend's platform is not on this machine (e.g. "CUDA unavailable: <reason>").
+    /// The backend's platform is not on this machine (e.g. `"CUDA unavailable: <reason>"`).
     #[error("{0}")]
     Unavailable(String),
     /// The solver failed its self-test on a known answer.

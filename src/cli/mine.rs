@@ -1,7 +1,6 @@
 //! `fluxminer mine`: mine on stratum pools, or on the built-in test pool when none is given.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -12,8 +11,8 @@ use super::backend_args::{Backend, BackendArgs, make_solver};
 use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::Solver;
 use crate::equihash::Params;
-use crate::miner::{self, Accounting};
-use crate::net::client::ClientDriverConfig;
+use crate::miner::Accounting;
+use crate::net::client::{ClientDriverConfig, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::server::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
@@ -184,21 +183,20 @@ async fn mine(
     // Runs on the thread that blocks on this future, not a runtime worker: the test pool keeps
     // serving while the self-tests run.
     let solvers = solvers(params, args)?;
-    let acc = Arc::new(Mutex::new(Accounting::default()));
+    let (status_tx, status_rx) = watch::channel(Accounting::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
     let status = tokio::spawn(status_loop(
-        acc.clone(),
+        status_rx,
         started,
         args.log_interval,
         args.duration,
         stop_tx,
     ));
-    miner::run(solvers, net, acc.clone(), stop_rx).await?;
+    let acc = run_miner(solvers, net, status_tx, stop_rx).await?;
     status.abort();
     let secs = started.elapsed().as_secs_f64();
-    let summary = acc.lock().expect("accounting lock").summary(secs);
-    println!("summary: {summary}");
+    println!("summary: {}", acc.summary(secs));
     if let Some(pool) = test_pool {
         for line in pool.report() {
             println!("test pool: {line}");
@@ -209,7 +207,7 @@ async fn mine(
 }
 
 async fn status_loop(
-    acc: Arc<Mutex<Accounting>>,
+    acc: watch::Receiver<Accounting>,
     started: Instant,
     log_every: u64,
     duration: Option<f64>,
@@ -228,7 +226,7 @@ async fn status_loop(
             }
         }
         let secs = started.elapsed().as_secs_f64();
-        let a = acc.lock().expect("accounting lock").clone();
+        let a = acc.borrow().clone();
         let pool = a.pool_rate(secs).map_or_else(
             || "-".into(),
             |r| format!("{:.2}±{:.2}", r.sol_per_s, r.sigma),

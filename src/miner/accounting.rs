@@ -39,9 +39,24 @@ pub fn reject_kind(e: &RpcError) -> RejectKind {
     }
 }
 
+/// Counters of one device (solver instance).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceCounts {
+    /// The solver's name (backend and device).
+    pub name: String,
+    /// Nonces finished.
+    pub nonces: u64,
+    /// Equihash solutions found.
+    pub solutions: u64,
+    /// Solutions that failed the CPU re-check, and failed solver runs.
+    pub compute_errors: u64,
+}
+
 /// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accounting {
+    /// Per device, in worker order.
+    pub devices: Vec<DeviceCounts>,
     /// Nonces (solver runs) finished.
     pub nonces: u64,
     /// Equihash solutions found.
@@ -65,6 +80,10 @@ pub struct Accounting {
     /// Candidates dropped before submitting because their job was flushed or the connection
     /// that issued it is gone.
     pub stale_local: u64,
+    /// Shares not submitted because the pool raised the job's target since they were found.
+    pub below_target_local: u64,
+    /// Shares not submitted because the same (job, nonce, solution) was submitted before.
+    pub duplicate_local: u64,
     /// Submits unanswered when a connection dropped (counted, not retried).
     pub lost_at_disconnect: u64,
     /// Sum of the pool-scale difficulty of accepted shares.
@@ -78,6 +97,32 @@ pub struct Accounting {
 }
 
 impl Accounting {
+    /// Zero counters for devices named `names` (index = worker).
+    pub fn for_devices(names: &[String]) -> Accounting {
+        Accounting {
+            devices: names
+                .iter()
+                .map(|n| DeviceCounts {
+                    name: n.clone(),
+                    ..DeviceCounts::default()
+                })
+                .collect(),
+            ..Accounting::default()
+        }
+    }
+
+    /// Records a finished nonce of `worker` with its solutions and CPU re-check failures.
+    pub fn record_nonce(&mut self, worker: usize, solutions: u64, compute_errors: u64) {
+        self.nonces += 1;
+        self.solutions += solutions;
+        self.compute_errors += compute_errors;
+        if let Some(d) = self.devices.get_mut(worker) {
+            d.nonces += 1;
+            d.solutions += solutions;
+            d.compute_errors += compute_errors;
+        }
+    }
+
     /// Records the pool's answer to a share submitted at `difficulty`.
     pub fn record(&mut self, outcome: &ShareOutcome, difficulty: f64) {
         match outcome {
@@ -137,8 +182,8 @@ impl Accounting {
         );
         format!(
             "{:.1}s: {:.3} nonces/s, {:.2} Sol/s local; {pool}; shares: {} accepted, {} stale, \
-             {} duplicate, {} low-diff, {} other rejects, {} dropped stale, {} lost at disconnect, \
-             {} compute errors",
+             {} duplicate, {} low-diff, {} other rejects, {} dropped stale, {} dropped below a \
+             raised target, {} lost at disconnect, {} compute errors{}",
             seconds,
             self.nonces_per_s(seconds),
             self.sol_per_s(seconds),
@@ -148,9 +193,32 @@ impl Accounting {
             self.low_difficulty,
             self.other_rejects,
             self.stale_local,
+            self.below_target_local,
             self.lost_at_disconnect,
-            self.compute_errors
+            self.compute_errors,
+            self.per_device(seconds)
         )
+    }
+
+    /// `; devices: NAME n.nnn nonces/s n.nn Sol/s, …` when more than one device mines.
+    fn per_device(&self, seconds: f64) -> String {
+        if self.devices.len() < 2 {
+            return String::new();
+        }
+        let t = seconds.max(1e-9);
+        let each: Vec<String> = self
+            .devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {:.3} nonces/s {:.2} Sol/s",
+                    d.name,
+                    d.nonces as f64 / t,
+                    d.solutions as f64 / t
+                )
+            })
+            .collect();
+        format!("; devices: {}", each.join(", "))
     }
 }
 

@@ -1,27 +1,27 @@
-//! The miner's stratum driver: connects to pools in priority order, runs a
-//! [`ClientSession`] per connection, submits candidates, and reconnects.
-//!
-//! - **Failover**: pools are tried in order; a failed or dropped connection moves to the next
-//!   after a backoff that doubles up to a cap and resets after a healthy session.
-//! - **Return to the first**: while on a backup pool, the driver goes back to the first pool
-//!   every `return_to_primary` interval.
-//! - **Silence**: a pool that sends nothing for `silence_timeout` is dropped.
-//! - **Pending submits** at a disconnect are counted in [`Accounting::lost_at_disconnect`].
+//! The miner's socket driver: solver threads, the pool connection and the pure state machines
+//! between them. Lines from the pool go through a [`ClientSession`] into the [`Engine`];
+//! worker reports go into the engine, which submits through the session; the engine's work
+//! goes on the [`WorkBoard`]; the [`Failover`] says which pool to connect to next, and when.
+//! Nothing is decided here: this is the thin I/O shell around `miner` and `stratum`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::codec::LinesCodecError;
 
 use super::{Stream, lines, tls};
-use crate::miner::{Accounting, Candidate, WorkBoard};
-use crate::stratum::{ClientConfig, ClientSession, Event, PoolUrl};
-
+use crate::backend::Solver;
+use crate::miner::{
+    Accounting, End, Engine, Failover, FailoverConfig, NonceLayout, Output, Report, WorkBoard,
+    spawn_worker,
+};
+use crate::stratum::{ClientConfig, ClientSession, Event, PoolUrl, ShareOutcome};
 /// Settings of the driver.
 #[derive(Debug, Clone)]
 pub struct ClientDriverConfig {
@@ -56,13 +56,15 @@ impl ClientDriverConfig {
     }
 }
 
-/// Why a connection ended.
-#[derive(Debug)]
-enum End {
-    Shutdown,
-    Failed(String),
-    Reconnect { url: PoolUrl, wait: Duration },
-    ReturnToPrimary,
+impl ClientDriverConfig {
+    fn failover(&self) -> FailoverConfig {
+        let ms = |d: Duration| d.as_millis().min(u128::from(u64::MAX)) as u64;
+        FailoverConfig {
+            backoff_min_ms: ms(self.backoff_min),
+            backoff_max_ms: ms(self.backoff_max),
+            return_to_primary_ms: ms(self.return_to_primary),
+        }
+    }
 }
 
 async fn connect(url: &PoolUrl, cfg: &ClientDriverConfig) -> Result<Box<dyn Stream>, String> {
@@ -90,244 +92,286 @@ async fn connect(url: &PoolUrl, cfg: &ClientDriverConfig) -> Result<Box<dyn Stre
     Ok(Box::new(stream))
 }
 
-/// Runs until `shutdown` turns true. See the module doc.
-pub async fn run_client(
+/// A random seed for the engine's start counters.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+/// Mines until `shutdown` turns true: one worker thread per solver instance (each with its own
+/// nonce prefix, [`NonceLayout::worker_prefix`]), the engine and the pool connection. The
+/// counters are published on `status` as they change; the final ones are returned once every
+/// worker has stopped.
+///
+/// # Errors
+/// When a worker thread cannot be started, or the pool list is empty.
+pub async fn run_miner(
+    instances: Vec<Box<dyn Solver>>,
     cfg: ClientDriverConfig,
-    board: Arc<WorkBoard>,
-    mut candidates: UnboundedReceiver<Candidate>,
-    acc: Arc<Mutex<Accounting>>,
+    status: watch::Sender<Accounting>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Accounting> {
+    let names: Vec<String> = instances.iter().map(|s| s.name()).collect();
+    let board = Arc::new(WorkBoard::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let count = instances.len();
+    let mut threads = Vec::new();
+    for (i, solver) in instances.into_iter().enumerate() {
+        let prefix = NonceLayout::worker_prefix(i, count);
+        let tx = tx.clone();
+        let send = move |r| tx.send(r).is_ok();
+        threads.push(spawn_worker(
+            solver,
+            i,
+            prefix,
+            board.clone(),
+            send,
+            stop.clone(),
+        )?);
+    }
+    drop(tx);
+    let mut engine = Engine::new(&names, seed());
+    let ran = run_client(&cfg, &mut engine, &board, &mut rx, &status, shutdown).await;
+    stop.store(true, Ordering::Relaxed);
+    tokio::task::spawn_blocking(move || {
+        for t in threads {
+            let _ = t.join();
+        }
+    })
+    .await?;
+    // Nonces that finished after the connection closed still count (their shares are stale).
+    while let Ok(r) = rx.try_recv() {
+        engine.on_report(r, None, 0);
+    }
+    status.send_replace(engine.accounting().clone());
+    ran?;
+    Ok(engine.accounting().clone())
+}
+
+/// Runs the pool connection until `shutdown` turns true (or every worker is gone), feeding
+/// `engine` with the pool's events and the workers' `reports`, publishing its work on `board`
+/// and its counters on `status`. See the module doc.
+///
+/// # Errors
+/// When the pool list is empty.
+pub async fn run_client(
+    cfg: &ClientDriverConfig,
+    engine: &mut Engine,
+    board: &WorkBoard,
+    reports: &mut UnboundedReceiver<Report>,
+    status: &watch::Sender<Accounting>,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let mut idx = 0;
-    let mut backoff = cfg.backoff_min;
-    let mut redirect: Option<PoolUrl> = None;
+) -> anyhow::Result<()> {
+    let mut failover = Failover::new(cfg.pools.clone(), cfg.failover())?;
+    let mut d = Driver {
+        engine,
+        board,
+        reports,
+        status,
+        t0: Instant::now(),
+    };
     while !*shutdown.borrow() {
-        let url = redirect.take().unwrap_or_else(|| cfg.pools[idx].clone());
-        let started = Instant::now();
-        let end = match connect(&url, &cfg).await {
+        let attempt = failover.next_attempt();
+        if !d.idle_until(attempt.at_ms, &mut shutdown).await {
+            break;
+        }
+        let url = attempt.url;
+        let connected = tokio::select! {
+            c = connect(&url, cfg) => c,
+            _ = shutdown.changed() => break,
+        };
+        let end = match connected {
             Ok(stream) => {
                 tracing::info!("connected to {url}");
-                acc.lock().expect("accounting lock").connections += 1;
-                let on_backup = idx != 0;
-                session(
-                    &cfg,
-                    &url,
-                    stream,
-                    on_backup,
-                    &board,
-                    &mut candidates,
-                    &acc,
-                    &mut shutdown,
-                )
-                .await
+                d.engine.connected();
+                failover.connected(d.now());
+                d.session(cfg, &url, stream, &failover, &mut shutdown).await
             }
             Err(e) => {
-                acc.lock()
-                    .expect("accounting lock")
-                    .record_disconnect(e.clone(), 0);
+                let out = d.engine.disconnected(e.clone(), 0);
+                d.apply(out);
                 End::Failed(e)
             }
         };
-        board.clear();
-        let wait = match end {
-            End::Shutdown => return,
-            End::Failed(reason) => {
-                tracing::warn!("{url}: {reason}; next attempt in {backoff:?}");
-                if started.elapsed() > Duration::from_secs(60) {
-                    backoff = cfg.backoff_min;
-                }
-                let w = backoff;
-                backoff = (backoff * 2).min(cfg.backoff_max);
-                idx = (idx + 1) % cfg.pools.len();
-                w
-            }
-            End::Reconnect { url: to, wait } => {
-                tracing::info!("{url} asked us to reconnect to {to} in {wait:?}");
-                redirect = Some(to);
-                wait
-            }
-            End::ReturnToPrimary => {
-                tracing::info!("returning to the first pool {}", cfg.pools[0]);
-                idx = 0;
-                Duration::ZERO
-            }
-        };
-        tokio::select! {
-            _ = sleep(wait) => {}
-            _ = shutdown.changed() => {}
+        failover.ended(&end, d.now());
+        match &end {
+            End::Shutdown => break,
+            End::Failed(reason) => tracing::warn!("{url}: {reason}"),
+            other => tracing::info!("{url}: {other}"),
         }
     }
+    d.publish();
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn session(
-    cfg: &ClientDriverConfig,
-    url: &PoolUrl,
-    stream: Box<dyn Stream>,
-    on_backup: bool,
-    board: &WorkBoard,
-    candidates: &mut UnboundedReceiver<Candidate>,
-    acc: &Mutex<Accounting>,
-    shutdown: &mut watch::Receiver<bool>,
-) -> End {
-    let mut framed = lines(stream);
-    let t0 = Instant::now();
-    let now = || t0.elapsed().as_millis() as u64;
-    let mut s = ClientSession::new(ClientConfig {
-        host: url.host.clone(),
-        port: url.port,
-        extranonce_subscribe: cfg.session.extranonce_subscribe && url.xnsub,
-        ..cfg.session.clone()
-    });
-    s.start(now());
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let end = 'conn: loop {
-        for line in s.take_outgoing() {
-            if let Err(e) = framed.send(line).await {
-                break 'conn End::Failed(format!("write failed: {e}"));
+/// The driver's state while running: the engine and what it talks to.
+struct Driver<'a> {
+    engine: &'a mut Engine,
+    board: &'a WorkBoard,
+    reports: &'a mut UnboundedReceiver<Report>,
+    status: &'a watch::Sender<Accounting>,
+    t0: Instant,
+}
+
+impl Driver<'_> {
+    /// Milliseconds since the driver started (the engine's and failover's clock).
+    fn now(&self) -> u64 {
+        self.t0.elapsed().as_millis() as u64
+    }
+
+    fn publish(&self) {
+        self.status.send_replace(self.engine.accounting().clone());
+    }
+
+    /// Carries out the engine's outputs; returns the first [`End`] among them.
+    fn apply(&mut self, outputs: Vec<Output>) -> Option<End> {
+        let mut end = None;
+        for o in outputs {
+            match o {
+                Output::Work(w) => self.board.publish(w),
+                Output::End(e) => {
+                    end.get_or_insert(e);
+                }
             }
         }
-        tokio::select! {
-            line = framed.next() => {
-                let events = match line {
-                    Some(Ok(l)) => s.on_line(&l, now()),
+        self.publish();
+        end
+    }
+
+    fn report(&mut self, r: Report, session: Option<&mut ClientSession>) {
+        if let Report::Failed { worker, error } = &r {
+            tracing::error!("solver {worker} failed: {error}");
+        }
+        let now = self.now();
+        self.engine.on_report(r, session, now);
+        self.publish();
+    }
+
+    /// Waits until `at_ms` with no connection, still counting the workers' reports; `false`
+    /// when the miner is stopping.
+    async fn idle_until(&mut self, at_ms: u64, shutdown: &mut watch::Receiver<bool>) -> bool {
+        let deadline = self.t0 + Duration::from_millis(at_ms);
+        loop {
+            if *shutdown.borrow() {
+                return false;
+            }
+            tokio::select! {
+                _ = sleep_until(deadline) => return true,
+                r = self.reports.recv() => match r {
+                    Some(r) => self.report(r, None),
+                    None => return false,
+                },
+                _ = shutdown.changed() => return false,
+            }
+        }
+    }
+
+    /// One connection, from subscribe to its end.
+    async fn session(
+        &mut self,
+        cfg: &ClientDriverConfig,
+        url: &PoolUrl,
+        stream: Box<dyn Stream>,
+        failover: &Failover,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> End {
+        let mut framed = lines(stream);
+        let mut s = ClientSession::new(ClientConfig {
+            host: url.host.clone(),
+            port: url.port,
+            extranonce_subscribe: cfg.session.extranonce_subscribe && url.xnsub,
+            ..cfg.session.clone()
+        });
+        s.start(self.now());
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let end = 'conn: loop {
+            for line in s.take_outgoing() {
+                if let Err(e) = framed.send(line).await {
+                    break 'conn End::Failed(format!("write failed: {e}"));
+                }
+            }
+            let events = tokio::select! {
+                line = framed.next() => match line {
+                    Some(Ok(l)) => s.on_line(&l, self.now()),
                     Some(Err(LinesCodecError::MaxLineLengthExceeded)) => break End::Failed(format!(
                         "pool sent a line longer than {} bytes", crate::stratum::wire::MAX_LINE_LEN)),
                     Some(Err(e)) => break End::Failed(format!("read failed: {e}")),
                     None => break End::Failed("pool closed the connection".into()),
-                };
-                if let Some(end) = handle(events, url, board, acc) {
-                    break end;
+                },
+                r = self.reports.recv() => {
+                    let Some(r) = r else { break End::Shutdown };
+                    self.report(r, Some(&mut s));
+                    continue;
                 }
+                _ = tick.tick() => {
+                    let now = self.now();
+                    if failover.return_due(now) {
+                        break End::ReturnToPrimary;
+                    }
+                    let mut events: Vec<Event> = s.tick(now).into_iter().collect();
+                    events.extend(s.expire_submits(now));
+                    events
+                }
+                _ = shutdown.changed() => break End::Shutdown,
+            };
+            log_events(&events, url);
+            let out = self.engine.on_events(events);
+            if let Some(end) = self.apply(out) {
+                break end;
             }
-            c = candidates.recv() => {
-                let Some(c) = c else { break End::Shutdown };
-                submit(&mut s, c, board, acc, now());
-            }
-            _ = tick.tick() => {
-                if let Some(Event::Fatal(e)) = s.tick(now()) {
-                    break End::Failed(e.to_string());
-                }
-                if let Some(end) = handle(s.expire_submits(now()), url, board, acc) {
-                    break end;
-                }
-                if on_backup && t0.elapsed() >= cfg.return_to_primary {
-                    break End::ReturnToPrimary;
-                }
-            }
-            _ = shutdown.changed() => break End::Shutdown,
+        };
+        let pending = s.pending_submits();
+        if pending > 0 {
+            tracing::warn!("{url}: {pending} submits unanswered at disconnect (counted as lost)");
         }
-    };
-    let pending = s.pending_submits();
-    let reason = match &end {
-        End::Failed(r) => r.clone(),
-        other => format!("{other:?}"),
-    };
-    if pending > 0 {
-        tracing::warn!("{url}: {pending} submits unanswered at disconnect (counted as lost)");
-    }
-    acc.lock()
-        .expect("accounting lock")
-        .record_disconnect(reason, pending);
-    end
-}
-
-fn submit(
-    s: &mut ClientSession,
-    c: Candidate,
-    board: &WorkBoard,
-    acc: &Mutex<Accounting>,
-    now: u64,
-) {
-    let live = board.is_live(c.epoch)
-        && s.job(&c.job.notify.job_id)
-            .is_some_and(|j| j.nonce1 == c.job.nonce1);
-    let mut a = acc.lock().expect("accounting lock");
-    if !live {
-        a.stale_local += 1;
-        return;
-    }
-    match s.submit(&c.job, &c.nonce, &c.solution, now) {
-        Ok(_) => a.submitted += 1,
-        Err(e) => {
-            tracing::debug!("not submitted: {e}");
-            a.stale_local += 1;
-        }
+        let out = self.engine.disconnected(end.to_string(), pending);
+        self.apply(out);
+        end
     }
 }
 
-fn handle(
-    events: Vec<Event>,
-    url: &PoolUrl,
-    board: &WorkBoard,
-    acc: &Mutex<Accounting>,
-) -> Option<End> {
+/// Logs what the session reported (the engine acts on it).
+fn log_events(events: &[Event], url: &PoolUrl) {
     for ev in events {
         match ev {
-            Event::Subscribed { nonce1, .. } => {
-                tracing::info!(
-                    "{url}: subscribed, NONCE_1 {} ({} bytes)",
-                    hex::encode(&nonce1),
-                    nonce1.len()
-                );
-            }
+            Event::Subscribed { nonce1, .. } => tracing::info!(
+                "{url}: subscribed, NONCE_1 {} ({} bytes)",
+                hex::encode(nonce1),
+                nonce1.len()
+            ),
             Event::Authorized => tracing::info!("{url}: worker authorized"),
             Event::Target { difficulty, .. } => {
                 tracing::info!("{url}: share difficulty {difficulty:.6}")
             }
-            Event::Job(job) => {
-                tracing::debug!(
-                    "{url}: job {} (clean {})",
-                    job.notify.job_id,
-                    job.notify.clean
-                );
-                board.set(job);
-            }
+            Event::Job(job) => tracing::debug!(
+                "{url}: job {} (clean {})",
+                job.notify.job_id,
+                job.notify.clean
+            ),
             Event::JobRefused { job_id, reason } => {
-                tracing::error!("{url}: refusing job {job_id}: {reason}");
-                board.clear();
+                tracing::error!("{url}: refusing job {job_id}: {reason}")
             }
             Event::Share {
                 outcome,
-                difficulty,
                 job_id,
                 latency_ms,
                 ..
             } => {
                 tracing::debug!("{url}: share for job {job_id}: {outcome:?} in {latency_ms} ms");
-                if let crate::stratum::ShareOutcome::Rejected(e) = &outcome {
+                if let ShareOutcome::Rejected(e) = outcome {
                     tracing::warn!("{url}: share rejected ({}): {}", e.code.to_i64(), e.message);
                 }
-                acc.lock()
-                    .expect("accounting lock")
-                    .record(&outcome, difficulty);
             }
-            Event::ExtranonceChanged { nonce1 } => {
-                tracing::info!(
-                    "{url}: new NONCE_1 {} from the next job",
-                    hex::encode(nonce1)
-                );
-            }
-            Event::Reconnect { host, port, wait_s } => {
-                let to = PoolUrl {
-                    host: host
-                        .filter(|h| !h.is_empty())
-                        .unwrap_or_else(|| url.host.clone()),
-                    port: port.filter(|&p| p != 0).unwrap_or(url.port),
-                    tls: url.tls,
-                    xnsub: url.xnsub,
-                };
-                return Some(End::Reconnect {
-                    url: to,
-                    wait: Duration::from_secs(wait_s),
-                });
-            }
+            Event::ExtranonceChanged { nonce1 } => tracing::info!(
+                "{url}: new NONCE_1 {} from the next job",
+                hex::encode(nonce1)
+            ),
+            Event::Reconnect { .. } => {}
             Event::Warning(w) => tracing::warn!("{url}: {w}"),
-            Event::Fatal(e) => {
-                tracing::error!("{url}: {e}; reconnecting");
-                return Some(End::Failed(e.to_string()));
-            }
+            Event::Fatal(e) => tracing::error!("{url}: {e}; reconnecting"),
         }
     }
-    None
 }

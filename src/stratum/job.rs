@@ -154,6 +154,35 @@ impl Notify {
         })
     }
 
+    /// The notify for 108 header bytes (version ‖ prev ‖ merkle ‖ reserved ‖ time ‖ bits), with
+    /// the hints for `params` (`"125_4"`, `"ZelProof"`), as Flux pools send it.
+    pub fn from_header_prefix(
+        job_id: String,
+        prefix: &[u8; HEADER_PREFIX_LEN],
+        params: &Params,
+        clean: bool,
+    ) -> Notify {
+        let mut n = Notify {
+            job_id,
+            version: [0; 4],
+            prev_hash: [0; 32],
+            merkle_root: [0; 32],
+            reserved: [0; 32],
+            time: [0; 4],
+            bits: [0; 4],
+            clean,
+            algo: Some(format!("{}_{}", params.n(), params.k())),
+            personalization: Some(String::from_utf8_lossy(&params.personalization()).into_owned()),
+        };
+        n.version.copy_from_slice(&prefix[0..4]);
+        n.prev_hash.copy_from_slice(&prefix[4..36]);
+        n.merkle_root.copy_from_slice(&prefix[36..68]);
+        n.reserved.copy_from_slice(&prefix[68..100]);
+        n.time.copy_from_slice(&prefix[100..104]);
+        n.bits.copy_from_slice(&prefix[104..108]);
+        n
+    }
+
     /// The params, lowercase hex, with the hints if present.
     pub fn to_params(&self) -> Vec<Value> {
         let mut v = vec![

@@ -1,6 +1,6 @@
 //! The NVIDIA runtime (feature `cuda`): the driver API through `cudarc`, loaded at run time, so
 //! the binary builds and runs without CUDA and a machine without the driver gets
-//! "CUDA unavailable: <reason>" (the library is probed before any call into it).
+//! `"CUDA unavailable: <reason>"` (the library is probed before any call into it).
 //!
 //! Which code runs on a card, in order:
 //! 1. the embedded cubin built for exactly its architecture (`kernels/bin/`, built ahead with
