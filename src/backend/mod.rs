@@ -12,6 +12,7 @@ pub mod cpu;
 pub mod cuda;
 pub mod factory;
 pub mod golden;
+pub mod inventory;
 pub mod plan;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;

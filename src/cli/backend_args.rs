@@ -1,4 +1,4 @@
-//! `--backend cpu|wgpu|cuda|cuda-cpu`, `--device I`, `--profile` and the backend settings: the
+//! `--backend auto|cpu|wgpu|cuda|cuda-cpu`, `--device I`, `--profile` and the backend settings: the
 //! flags every command that solves (`solve`, `bench`, `mine`) shares, turned into the backend
 //! factory's configuration.
 
@@ -7,13 +7,16 @@ use anyhow::Context;
 use super::ThreadsArgs;
 use crate::backend::Solver;
 use crate::backend::factory::{self, BackendKind, ScanChoice, SolverConfig};
+use crate::backend::inventory::{self, Gpu};
 use crate::equihash::Params;
 
 /// Which solver backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
+    /// Every usable GPU, CUDA where available, else wgpu (software adapters such as lavapipe
+    /// do not count); the CPU solver when there is none. `fluxminer devices` shows the choice.
+    Auto,
     /// The multi-threaded CPU solver.
-    #[default]
     Cpu,
     /// The WGSL kernels through wgpu (Vulkan, Metal, DX12).
     Wgpu,
@@ -37,9 +40,9 @@ pub enum Scan {
 /// Backend selection arguments.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BackendArgs {
-    /// Solver backend.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
-    pub backend: Backend,
+    /// Solver backend [default: auto for `mine`, cpu for `solve` and `bench`].
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
     /// GPU number, as listed by `fluxminer devices` (wgpu adapter or CUDA device).
     #[arg(long, value_name = "I")]
     pub device: Option<usize>,
@@ -59,7 +62,38 @@ pub struct BackendArgs {
     pub checks: Option<bool>,
 }
 
-/// Builds the solver the arguments ask for (through [`crate::backend::factory`]).
+impl BackendArgs {
+    /// The same settings on GPU `g`.
+    pub fn on_gpu(&self, g: &Gpu) -> BackendArgs {
+        BackendArgs {
+            backend: Some(match g.kind {
+                BackendKind::Cuda => Backend::Cuda,
+                _ => Backend::Wgpu,
+            }),
+            device: Some(g.index),
+            ..self.clone()
+        }
+    }
+
+    /// The same settings on the CPU solver.
+    pub fn on_cpu(&self) -> BackendArgs {
+        BackendArgs {
+            backend: Some(Backend::Cpu),
+            device: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// The GPUs `--backend auto` uses here (see [`inventory::auto`]), and why others could not be
+/// asked (driver missing).
+pub fn auto_gpus() -> (Vec<Gpu>, Vec<String>) {
+    let (all, notes) = inventory::gpus();
+    (inventory::auto(&all), notes)
+}
+
+/// Builds the solver the arguments ask for (through [`crate::backend::factory`]); no backend
+/// means the CPU, `auto` the first GPU `auto` would use (else the CPU).
 ///
 /// # Errors
 /// When the backend cannot be set up (no adapter or driver, too small a device, no layout); the
@@ -70,8 +104,17 @@ pub fn make_solver(
     args: &BackendArgs,
     bucket_bits: Option<u32>,
 ) -> anyhow::Result<Box<dyn Solver>> {
-    let what = match args.backend {
-        Backend::Cpu => "the CPU solver",
+    let resolved = match args.backend {
+        None => args.on_cpu(),
+        Some(Backend::Auto) => auto_gpus()
+            .0
+            .first()
+            .map_or_else(|| args.on_cpu(), |g| args.on_gpu(g)),
+        Some(_) => args.clone(),
+    };
+    let args = &resolved;
+    let what = match args.backend.unwrap_or(Backend::Cpu) {
+        Backend::Auto | Backend::Cpu => "the CPU solver",
         Backend::Wgpu => "the wgpu solver",
         Backend::Cuda => "the CUDA solver",
         Backend::CudaCpu => "the CUDA kernels on the CPU",
@@ -100,8 +143,8 @@ pub fn config(
         int64: args.int64,
         checks: args.checks,
         ..SolverConfig::new(
-            match args.backend {
-                Backend::Cpu => BackendKind::Cpu,
+            match args.backend.unwrap_or(Backend::Cpu) {
+                Backend::Auto | Backend::Cpu => BackendKind::Cpu,
                 Backend::Wgpu => BackendKind::Wgpu,
                 Backend::Cuda => BackendKind::Cuda,
                 Backend::CudaCpu => BackendKind::CudaCpu,

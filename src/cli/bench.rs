@@ -36,7 +36,7 @@ pub struct BenchArgs {
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let params = args.params.params()?;
     let threads = args.threads.get();
-    if args.backend.backend == Backend::Cpu {
+    if matches!(args.backend.backend, None | Some(Backend::Cpu)) {
         let solver = CpuSolver::with_bucket_bits(params, threads, args.bucket_bits)
             .context("cannot set up the CPU solver")?;
         let l = solver.layout();

@@ -11,11 +11,25 @@ pub struct DevicesArgs {}
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<ExitCode> {
     let wgpu = list_wgpu();
     let cuda = list_cuda();
+    list_auto();
     Ok(if wgpu + cuda == 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What `mine` (`--backend auto`) would mine on, numbered for `--devices`.
+fn list_auto() {
+    let (gpus, _) = super::backend_args::auto_gpus();
+    if gpus.is_empty() {
+        println!("mine --backend auto: no usable GPU, mines on the CPU");
+        return;
+    }
+    println!("mine --backend auto (numbers for --devices):");
+    for (i, g) in gpus.iter().enumerate() {
+        println!("  #{i} {}", g.label());
+    }
 }
 
 #[cfg(feature = "cuda")]

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
-use super::backend_args::{Backend, BackendArgs, make_solver};
+use super::backend_args::{Backend, BackendArgs, auto_gpus, make_solver};
 use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::Solver;
 use crate::equihash::Params;
@@ -56,6 +56,16 @@ pub struct MineArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long, visible_alias = "max-runtime", value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Mine on these devices only, by position in the list `--backend auto` uses (shown by
+    /// `fluxminer devices`), or by device number with `--backend wgpu|cuda` (lolMiner and
+    /// GMiner spell it `--devices 0,2` too).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        conflicts_with = "device"
+    )]
+    pub devices: Vec<usize>,
     /// Share difficulty of the built-in test pool.
     #[arg(long, default_value_t = 0.0005, value_name = "D")]
     pub test_pool_difficulty: f64,
@@ -255,19 +265,74 @@ async fn status_loop(
     let _ = stop.send(true);
 }
 
-/// One solver per device (every CUDA card when `--backend cuda` names none), each having passed
-/// its self-test on the known answer: a solver that gets it wrong never submits.
-fn solvers(params: Params, args: &MineArgs) -> anyhow::Result<Vec<Box<dyn Solver>>> {
-    let devices: Vec<Option<usize>> = match (args.backend.backend, args.backend.device) {
-        (Backend::Cuda, None) => cuda_devices(),
-        (_, device) => vec![device],
+/// The backend settings of every device to mine on: with `auto` (the default) every usable
+/// GPU, else the CPU; with `cuda` and no `--device`, every CUDA card; `--devices` picks from
+/// that list by position (with `wgpu` or `cuda`, by device number).
+fn targets(args: &MineArgs) -> anyhow::Result<Vec<BackendArgs>> {
+    let b = &args.backend;
+    let all: Vec<BackendArgs> = match b.backend.unwrap_or(Backend::Auto) {
+        Backend::Auto => {
+            let (gpus, notes) = auto_gpus();
+            if gpus.is_empty() && args.devices.is_empty() {
+                let why = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", notes.join("; "))
+                };
+                tracing::info!("no usable GPU{why}: mining on the CPU");
+                return Ok(vec![b.on_cpu()]);
+            }
+            for (i, g) in gpus.iter().enumerate() {
+                tracing::info!("GPU #{i}: {}", g.label());
+            }
+            gpus.iter().map(|g| b.on_gpu(g)).collect()
+        }
+        Backend::Cuda if b.device.is_none() => cuda_devices()
+            .into_iter()
+            .map(|device| BackendArgs {
+                device,
+                ..b.clone()
+            })
+            .collect(),
+        _ if !args.devices.is_empty() => {
+            return Ok(args
+                .devices
+                .iter()
+                .map(|&d| BackendArgs {
+                    device: Some(d),
+                    ..b.clone()
+                })
+                .collect());
+        }
+        _ => vec![b.clone()],
     };
-    let mut all = Vec::with_capacity(devices.len());
-    for device in devices {
-        let backend = BackendArgs {
-            device,
-            ..args.backend.clone()
-        };
+    pick(all, &args.devices)
+}
+
+/// The entries of `all` at the positions `--devices` names (all of them when it names none).
+fn pick<T: Clone>(all: Vec<T>, devices: &[usize]) -> anyhow::Result<Vec<T>> {
+    if devices.is_empty() {
+        return Ok(all);
+    }
+    devices
+        .iter()
+        .map(|&i| {
+            all.get(i).cloned().with_context(|| {
+                format!(
+                    "--devices {i}: there are {} devices to mine on here (see `fluxminer devices`)",
+                    all.len()
+                )
+            })
+        })
+        .collect()
+}
+
+/// One solver per device ([`targets`]), each having passed its self-test on the known answer:
+/// a solver that gets it wrong never submits.
+fn solvers(params: Params, args: &MineArgs) -> anyhow::Result<Vec<Box<dyn Solver>>> {
+    let targets = targets(args)?;
+    let mut all = Vec::with_capacity(targets.len());
+    for backend in targets {
         let mut solver = make_solver(params, &args.threads, &backend, None)?;
         let t = solver
             .self_test()
@@ -292,4 +357,21 @@ fn cuda_devices() -> Vec<Option<usize>> {
         return all.iter().map(|d| Some(d.index)).collect();
     }
     vec![None]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick;
+
+    #[test]
+    fn devices_pick_by_position_and_name_the_count_when_out_of_range() {
+        let all = vec!["a", "b", "c"];
+        assert_eq!(pick(all.clone(), &[]).unwrap(), all);
+        assert_eq!(pick(all.clone(), &[2, 0]).unwrap(), ["c", "a"]);
+        let e = pick(all, &[3]).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--devices 3: there are 3 devices to mine on here (see `fluxminer devices`)"
+        );
+    }
 }
