@@ -241,17 +241,19 @@ async fn status_loop(
             || "-".into(),
             |r| format!("{:.2}±{:.2}", r.sol_per_s, r.sigma),
         );
-        bar.set_message(format!(
-            "{:.3} it/s {:.2} Sol/s | pool {pool} Sol/s | A {} S {} D {} L {} R {} | err {}",
-            a.nonces_per_s(secs),
-            a.sol_per_s(secs),
-            a.accepted,
-            a.stale,
-            a.duplicate,
-            a.low_difficulty,
-            a.other_rejects,
-            a.compute_errors
-        ));
+        bar.set_message(
+            format!(
+                "{:.3} it/s {:.2} Sol/s | pool {pool} Sol/s | A {} S {} D {} L {} R {} | err {}",
+                a.nonces_per_s(secs),
+                a.sol_per_s(secs),
+                a.accepted,
+                a.stale,
+                a.duplicate,
+                a.low_difficulty,
+                a.other_rejects,
+                a.compute_errors
+            ) + &per_device(&a, secs),
+        );
         bar.tick();
         if last_log.elapsed() >= Duration::from_secs(log_every) {
             last_log = Instant::now();
@@ -263,6 +265,18 @@ async fn status_loop(
     }
     bar.finish_and_clear();
     let _ = stop.send(true);
+}
+
+/// ` | #0 1.234 it/s | #1 …` for the status line when several devices mine.
+fn per_device(a: &Accounting, secs: f64) -> String {
+    if a.devices.len() < 2 {
+        return String::new();
+    }
+    a.devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!(" | #{i} {:.3} it/s", d.nonces as f64 / secs.max(1e-9)))
+        .collect()
 }
 
 /// The backend settings of every device to mine on: with `auto` (the default) every usable
