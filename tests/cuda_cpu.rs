@@ -37,8 +37,11 @@ fn compare_with_cpu(
     inputs: &[Vec<u8>],
 ) -> usize {
     let mut found = 0;
-    for (i, input) in inputs.iter().enumerate() {
-        let g = gpu.solve(input).expect("cuda-cpu solve");
+    // Through the pipelined stream: nonce i + 1 is queued (and, on the shim, has run) before
+    // nonce i is read back from its result slot.
+    let streamed = gpu.solve_many(inputs);
+    for (i, (input, g)) in inputs.iter().zip(streamed).enumerate() {
+        let g = g.expect("cuda-cpu solve");
         let c = cpu.solve(input).expect("cpu solve");
         assert_eq!(
             g.solutions,

@@ -13,6 +13,7 @@ pub mod cuda;
 pub mod factory;
 pub mod golden;
 pub mod inventory;
+pub mod pipeline;
 pub mod plan;
 #[cfg(feature = "wgpu")]
 pub mod wgpu;
@@ -183,6 +184,24 @@ pub struct SolveReport {
     pub stats: SolveStats,
 }
 
+/// [`Solver::solve_stream`] one input at a time (the default, and GPU profile modes).
+pub fn serial_stream<S: Solver + ?Sized>(
+    s: &mut S,
+    next: &mut dyn FnMut() -> Feed,
+    done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
+) {
+    loop {
+        match next() {
+            Feed::Input(input) => {
+                let report = s.solve(&input);
+                done(input, report);
+            }
+            Feed::Drain => {}
+            Feed::Stop => return,
+        }
+    }
+}
+
 /// A backend that solves one Equihash input at a time.
 pub trait Solver: Send {
     /// A short human-readable name.
@@ -234,16 +253,7 @@ pub trait Solver: Send {
         next: &mut dyn FnMut() -> Feed,
         done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
     ) {
-        loop {
-            match next() {
-                Feed::Input(input) => {
-                    let report = self.solve(&input);
-                    done(input, report);
-                }
-                Feed::Drain => {}
-                Feed::Stop => return,
-            }
-        }
+        serial_stream(self, next, done);
     }
 
     /// Solves several inputs, one result each, in order, through [`Solver::solve_stream`].

@@ -250,4 +250,19 @@ impl Runtime for CpuRuntime {
     fn sync(&mut self) -> Result<(), SolverError> {
         Ok(())
     }
+
+    fn copy(&mut self, from: u64, to: u64, words: usize) -> Result<(), SolverError> {
+        let mut buf = vec![0; words];
+        self.read(from, &mut buf)?;
+        self.write(to, &buf)
+    }
+
+    /// Work runs as it is queued here: every mark is already reached.
+    fn mark(&mut self) -> Result<u64, SolverError> {
+        Ok(0)
+    }
+
+    fn read_marked(&mut self, _mark: u64, at: u64, out: &mut [u32]) -> Result<(), SolverError> {
+        self.read(at, out)
+    }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DeviceRepr,
+    CudaContext, CudaEvent, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DeviceRepr,
     LaunchConfig, PushKernelArg, sys,
 };
 use cudarc::nvrtc::Ptx;
@@ -120,6 +120,11 @@ pub struct CudaRuntime {
     functions: BTreeMap<String, CudaFunction>,
     allocs: BTreeMap<u64, CudaSlice<u32>>,
     code: String,
+    /// A second stream for reading results back while the next nonce runs on `stream`.
+    reader: Option<Arc<CudaStream>>,
+    /// Events recorded by [`Runtime::mark`], by number.
+    marks: BTreeMap<u64, CudaEvent>,
+    next_mark: u64,
 }
 
 impl CudaRuntime {
@@ -142,7 +147,20 @@ impl CudaRuntime {
             functions: BTreeMap::new(),
             allocs: BTreeMap::new(),
             code: String::new(),
+            reader: None,
+            marks: BTreeMap::new(),
+            next_mark: 0,
         })
+    }
+
+    /// The read-back stream, created on first use.
+    fn reader(&mut self) -> Result<Arc<CudaStream>, SolverError> {
+        if let Some(r) = &self.reader {
+            return Ok(r.clone());
+        }
+        let r = self.ctx.new_stream().map_err(device_err("stream"))?;
+        self.reader = Some(r.clone());
+        Ok(r)
     }
 
     /// Which code the module runs: "cubin sm_90", "NVRTC sm_90", "PTX JIT".
@@ -281,6 +299,43 @@ impl Runtime for CudaRuntime {
 
     fn sync(&mut self) -> Result<(), SolverError> {
         self.stream.synchronize().map_err(device_err("kernel"))
+    }
+
+    fn copy(&mut self, from: u64, to: u64, words: usize) -> Result<(), SolverError> {
+        find(&mut self.allocs, from, words)?;
+        find(&mut self.allocs, to, words)?;
+        // SAFETY: both ranges lie inside live allocations of this context (checked above); the
+        // copy is ordered on the stream after the kernels that write `from`.
+        unsafe {
+            cudarc::driver::result::memcpy_dtod_async(to, from, 4 * words, self.stream.cu_stream())
+        }
+        .map_err(device_err("copy on the device"))
+    }
+
+    fn mark(&mut self) -> Result<u64, SolverError> {
+        let event = self
+            .stream
+            .record_event(None)
+            .map_err(device_err("event"))?;
+        self.next_mark += 1;
+        self.marks.insert(self.next_mark, event);
+        Ok(self.next_mark)
+    }
+
+    fn read_marked(&mut self, mark: u64, at: u64, out: &mut [u32]) -> Result<(), SolverError> {
+        find(&mut self.allocs, at, out.len())?;
+        let event = self
+            .marks
+            .remove(&mark)
+            .ok_or_else(|| SolverError::Device(format!("no mark {mark}")))?;
+        let reader = self.reader()?;
+        reader.wait(&event).map_err(device_err("event wait"))?;
+        // SAFETY: `at..at + 4·len` lies inside a live allocation (checked above); the reader
+        // stream waits for the mark, so the copy sees the finished results, and the copy into
+        // pageable host memory returns once it is done.
+        unsafe { cudarc::driver::result::memcpy_dtoh_async(out, at, reader.cu_stream()) }
+            .map_err(device_err("copy from device"))?;
+        reader.synchronize().map_err(device_err("kernel"))
     }
 }
 

@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 use super::source::{self, MAX_HEAPS, MID_WORDS};
+use crate::backend::pipeline::{self, DEPTH, Pipelined};
 use crate::backend::plan::{self, Plan, STATS_WORDS, Stage};
-use crate::backend::{SolveReport, Solver, SolverError};
+use crate::backend::{Feed, SolveReport, Solver, SolverError};
 use crate::equihash::Params;
 
 /// The one argument of every kernel (`struct Args` in the generated source): device addresses of
@@ -81,6 +82,31 @@ pub trait Runtime: Send {
     /// # Errors
     /// A device error (including one a kernel raised).
     fn sync(&mut self) -> Result<(), SolverError>;
+    /// Queues a copy of `words` words from device address `from` to `to`, after the queued
+    /// work.
+    ///
+    /// # Errors
+    /// A device error, or a copy outside the allocations.
+    fn copy(&mut self, from: u64, to: u64, words: usize) -> Result<(), SolverError>;
+    /// Marks the work queued so far; [`Runtime::read_marked`] waits for that much only.
+    ///
+    /// # Errors
+    /// A device error.
+    fn mark(&mut self) -> Result<u64, SolverError>;
+    /// Copies `out.len()` words from `at` once the work before `mark` is done, without waiting
+    /// for work queued after it (the next nonce keeps the device busy meanwhile).
+    ///
+    /// # Errors
+    /// A device error (including one a kernel raised), or an unknown mark.
+    fn read_marked(&mut self, mark: u64, at: u64, out: &mut [u32]) -> Result<(), SolverError>;
+}
+
+/// A nonce queued on the device: its input, result slot, mark, and when it was queued.
+pub struct Queued {
+    input: Vec<u8>,
+    slot: usize,
+    mark: u64,
+    started: Instant,
 }
 
 /// The CUDA solver of one plan on one runtime.
@@ -91,6 +117,8 @@ pub struct CudaSolver<R: Runtime> {
     small: u64,
     index: u64,
     heaps: [u64; MAX_HEAPS],
+    /// Per nonce in flight, where its stats and solutions are copied once it is done.
+    slots: [u64; DEPTH],
 }
 
 impl<R: Runtime> CudaSolver<R> {
@@ -114,6 +142,10 @@ impl<R: Runtime> CudaSolver<R> {
         for (h, slot) in heaps.iter_mut().enumerate().take(plan.heaps.len()) {
             *slot = rt.alloc(heap_bytes(&plan, h))?;
         }
+        let mut slots = [0; DEPTH];
+        for slot in &mut slots {
+            *slot = rt.alloc(4 * result_words(&plan) as u64)?;
+        }
         Ok(CudaSolver {
             rt,
             plan,
@@ -121,6 +153,7 @@ impl<R: Runtime> CudaSolver<R> {
             small,
             index,
             heaps,
+            slots,
         })
     }
 
@@ -131,7 +164,7 @@ impl<R: Runtime> CudaSolver<R> {
 
     /// Device memory allocated, bytes.
     pub fn footprint(&self) -> u64 {
-        4 * self.plan.small_words()
+        4 * (self.plan.small_words() + (DEPTH * result_words(&self.plan)) as u64)
             + self.plan.index.bytes()
             + (0..self.plan.heaps.len())
                 .map(|h| heap_bytes(&self.plan, h))
@@ -161,6 +194,11 @@ impl<R: Runtime> CudaSolver<R> {
     }
 }
 
+/// Words of one nonce's results: the stats block, then the solutions.
+fn result_words(plan: &Plan) -> usize {
+    STATS_WORDS as usize + plan::MAX_SOLS as usize * plan.solution_indices()
+}
+
 /// Bytes of heap `h`: its largest layer (CUDA needs no binding chunks).
 fn heap_bytes(plan: &Plan, h: usize) -> u64 {
     plan.heap_layers(h)
@@ -179,13 +217,35 @@ impl<R: Runtime> Solver for CudaSolver<R> {
     }
 
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {
+        if self.profile {
+            return self.solve_profiled(input);
+        }
+        pipeline::solve_one(self, input)
+    }
+
+    /// Keeps [`DEPTH`] nonces queued ([`pipeline::stream`]): nonce i + 1's kernels are queued
+    /// behind nonce i's result copy before nonce i is read back. Profile mode solves one at a
+    /// time.
+    fn solve_stream(
+        &mut self,
+        next: &mut dyn FnMut() -> Feed,
+        done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
+    ) {
+        let profile = self.profile;
+        pipeline::stream_unless_profiling(self, profile, next, done);
+    }
+}
+
+impl<R: Runtime> CudaSolver<R> {
+    /// Queues every stage of `input` (after zeroing the stats).
+    fn launch_all(
+        &mut self,
+        input: &[u8],
+        mut each: impl FnMut(&mut R) -> Result<(), SolverError>,
+    ) -> Result<(), SolverError> {
         let args = self.args(input)?;
         self.rt.write(self.small, &[0; STATS_WORDS as usize])?;
-        let stages = self.plan.stages();
-        let mut times = Vec::with_capacity(stages.len());
-        let started = Instant::now();
-        for &stage in &stages {
-            let t = Instant::now();
+        for stage in self.plan.stages() {
             let threads = source::block_threads(&self.plan, stage);
             self.rt.launch(
                 &source::entry(&self.plan, stage),
@@ -193,25 +253,73 @@ impl<R: Runtime> Solver for CudaSolver<R> {
                 threads,
                 &args,
             )?;
-            if self.profile {
-                self.rt.sync()?;
-                times.push(t.elapsed());
-            }
+            each(&mut self.rt)?;
         }
+        Ok(())
+    }
+
+    /// One nonce with every stage waited for and timed, and the kernels' traffic counted.
+    fn solve_profiled(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {
+        let mut times = Vec::new();
+        let mut t = Instant::now();
+        self.launch_all(input, |rt| {
+            rt.sync()?;
+            times.push(t.elapsed());
+            t = Instant::now();
+            Ok(())
+        })?;
         let mut stats = vec![0; STATS_WORDS as usize];
         self.rt.read(self.small, &mut stats)?;
         let mut sols = vec![0; plan::MAX_SOLS as usize * self.plan.solution_indices()];
         self.rt
             .read(self.small + 4 * self.plan.sols_at(), &mut sols)?;
-        let mut report = self.plan.report(input, &stats, &sols, self.profile);
+        let mut report = self.plan.report(input, &stats, &sols, true);
         let k = self.plan.params.k() as usize;
-        if self.profile {
-            report.stats.generate = times[0];
-            report.stats.rounds = times[1..=k].to_vec();
-            report.stats.recover = times[k + 1];
-        } else {
-            report.stats.generate = started.elapsed();
-        }
+        report.stats.generate = times[0];
+        report.stats.rounds = times[1..=k].to_vec();
+        report.stats.recover = times[k + 1];
         Ok(report)
+    }
+
+    fn queue_nonce(&mut self, input: &[u8], slot: usize) -> Result<u64, SolverError> {
+        self.launch_all(input, |_| Ok(()))?;
+        let to = self.slots[slot];
+        let s = STATS_WORDS as usize;
+        self.rt.copy(self.small, to, s)?;
+        self.rt.copy(
+            self.small + 4 * self.plan.sols_at(),
+            to + 4 * s as u64,
+            result_words(&self.plan) - s,
+        )?;
+        self.rt.mark()
+    }
+}
+
+impl<R: Runtime> Pipelined for CudaSolver<R> {
+    type Ticket = Queued;
+
+    fn queue(&mut self, input: Vec<u8>, slot: usize) -> Result<Queued, (Vec<u8>, SolverError)> {
+        let started = Instant::now();
+        match self.queue_nonce(&input, slot) {
+            Ok(mark) => Ok(Queued {
+                input,
+                slot,
+                mark,
+                started,
+            }),
+            Err(e) => Err((input, e)),
+        }
+    }
+
+    fn collect(&mut self, q: Queued) -> (Vec<u8>, Result<SolveReport, SolverError>) {
+        let mut words = vec![0; result_words(&self.plan)];
+        let read = self.rt.read_marked(q.mark, self.slots[q.slot], &mut words);
+        let report = read.map(|()| {
+            let (stats, sols) = words.split_at(STATS_WORDS as usize);
+            let mut report = self.plan.report(&q.input, stats, sols, false);
+            report.stats.generate = q.started.elapsed();
+            report
+        });
+        (q.input, report)
     }
 }

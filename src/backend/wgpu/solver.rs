@@ -3,17 +3,16 @@
 //! for the host. Only the stats block and the solutions come back (≈ 4.5 KiB per nonce);
 //! profile mode runs the stages one by one, timed, with kernels that count their own traffic.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use super::device::{self, Opened};
 use super::wgsl::{self, FIRST_VIEW_BINDING, Kernel, SMALL_BINDING, TwistScan, UNIFORM_BINDING};
+use crate::backend::pipeline::{self, Pipelined};
 use crate::backend::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Stage};
 use crate::backend::{Feed, SolveReport, Solver, SolverError};
 use crate::equihash::Params;
 
-/// Nonces a stream keeps in flight.
-pub const DEPTH: usize = 2;
+pub use crate::backend::pipeline::DEPTH;
 
 /// Options of a [`WgpuSolver`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,7 +55,7 @@ pub struct WgpuSolver {
 }
 
 /// A submitted nonce waiting to be read back.
-struct InFlight {
+pub struct InFlight {
     input: Vec<u8>,
     staging: usize,
     submission: wgpu::SubmissionIndex,
@@ -339,50 +338,28 @@ impl Solver for WgpuSolver {
         self.collect(f).1
     }
 
-    /// Keeps [`DEPTH`] nonces queued: nonce i + 1 is submitted before nonce i is read back.
-    /// Profile mode solves one at a time (its stages are timed separately).
+    /// Keeps [`DEPTH`] nonces queued ([`pipeline::stream`]): nonce i + 1 is submitted before
+    /// nonce i is read back. Profile mode solves one at a time (its stages are timed
+    /// separately).
     fn solve_stream(
         &mut self,
         next: &mut dyn FnMut() -> Feed,
         done: &mut dyn FnMut(Vec<u8>, Result<SolveReport, SolverError>),
     ) {
-        let mut queue: VecDeque<InFlight> = VecDeque::with_capacity(DEPTH);
-        let mut slot = 0;
-        loop {
-            let stop = match next() {
-                Feed::Input(input) if self.profile => {
-                    let r = self.solve_profiled(&input);
-                    done(input, r);
-                    false
-                }
-                Feed::Input(input) => {
-                    // The staging buffer of the oldest nonce in flight is free once it is read.
-                    match self.submit(input, slot) {
-                        Ok(f) => queue.push_back(f),
-                        Err((input, e)) => done(input, Err(e)),
-                    }
-                    slot = (slot + 1) % DEPTH;
-                    false
-                }
-                Feed::Drain => {
-                    while let Some(f) = queue.pop_front() {
-                        let (input, r) = self.collect(f);
-                        done(input, r);
-                    }
-                    false
-                }
-                Feed::Stop => true,
-            };
-            while queue.len() >= DEPTH || (stop && !queue.is_empty()) {
-                if let Some(f) = queue.pop_front() {
-                    let (input, r) = self.collect(f);
-                    done(input, r);
-                }
-            }
-            if stop {
-                return;
-            }
-        }
+        let profile = self.profile;
+        pipeline::stream_unless_profiling(self, profile, next, done);
+    }
+}
+
+impl Pipelined for WgpuSolver {
+    type Ticket = InFlight;
+
+    fn queue(&mut self, input: Vec<u8>, slot: usize) -> Result<InFlight, (Vec<u8>, SolverError)> {
+        self.submit(input, slot)
+    }
+
+    fn collect(&mut self, f: InFlight) -> (Vec<u8>, Result<SolveReport, SolverError>) {
+        WgpuSolver::collect(self, f)
     }
 }
 
