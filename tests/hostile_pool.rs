@@ -287,3 +287,74 @@ async fn fails_over_to_the_next_pool() {
         acc.disconnects
     );
 }
+
+/// On a backup pool, the driver goes back to the first pool after `return_to_primary` once it
+/// is up again, and mines there: the failover state machine (unit-tested with fake time) as the
+/// socket driver carries it out.
+#[tokio::test]
+async fn returns_to_the_first_pool_when_it_is_back() {
+    let first = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let first_addr = first.local_addr().unwrap();
+    drop(first);
+    let (backup, backup_count) =
+        fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
+    let mut cfg = config(vec![first_addr, backup]);
+    cfg.return_to_primary = Duration::from_millis(300);
+    cfg.session.silence_timeout_ms = 5_000;
+    let run = start(cfg);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while *backup_count.lock().unwrap() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "on the backup pool");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The first pool comes back on its address.
+    let (first_count, seen) = serve_on(first_addr).await;
+    while *first_count.lock().unwrap() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "back on the first pool: {:?}",
+            *run.acc.borrow()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // It subscribes there (the first line the miner sends).
+    let first_line = loop {
+        if let Some(l) = seen.lock().unwrap().first().cloned() {
+            break l;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no subscribe");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert!(first_line.contains("mining.subscribe"), "{first_line}");
+    let acc = run.disconnects(2).await;
+    assert!(
+        acc.disconnects
+            .iter()
+            .any(|d| d == "returning to the first pool"),
+        "{:?}",
+        acc.disconnects
+    );
+    assert_eq!(*backup_count.lock().unwrap(), 1, "left the backup once");
+}
+
+/// A pool on `addr` that records what the miner sends and answers nothing; its connection
+/// count and the lines.
+async fn serve_on(addr: SocketAddr) -> (Arc<Mutex<u32>>, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind(addr).await.unwrap();
+    let count = Arc::new(Mutex::new(0));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (c, seen) = (count.clone(), lines.clone());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = l.accept().await {
+            *c.lock().unwrap() += 1;
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut r = BufReader::new(sock).lines();
+                while let Ok(Some(line)) = r.next_line().await {
+                    seen.lock().unwrap().push(line);
+                }
+            });
+        }
+    });
+    (count, lines)
+}
