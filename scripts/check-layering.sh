@@ -18,10 +18,10 @@ check() { # $1: what is wrong, $2: pattern (code, not comments), rest: paths
     fi
 }
 io='std::net|std::fs|std::thread|std::process|Instant::now|SystemTime|tokio|wgpu|cudarc|reqwest|println!|eprintln!'
-check "the pure core must not do I/O" "$io" src/equihash src/consensus src/stratum \
+check "the pure core must not do I/O" "$io" src/equihash src/consensus src/stratum src/p2p \
     src/miner/engine.rs src/miner/engine src/miner/failover.rs
 check "the core must not import miner, net or cli" 'crate::(miner|net|cli)\b' \
-    src/equihash src/consensus src/stratum src/backend
+    src/equihash src/consensus src/stratum src/p2p src/backend
 check "miner must not import net, cli or tokio" 'crate::(net|cli)\b|tokio' src/miner
 check "net must not import cli" 'crate::cli\b' src/net
 [ "$fail" = 0 ] || exit 1

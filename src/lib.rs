@@ -10,6 +10,7 @@
 //! | [`consensus`] | Flux headers, compact targets, difficulty, Proof of Node, subsidy and reward split | [`equihash`] |
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
+//! | [`p2p`] | the Flux P2P protocol sans I/O: framing with its size and checksum limits, `version`, `getheaders`/`headers`, `inv`/`getdata`, `block`, block locators | [`consensus`] |
 //! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
 //! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting) and pool failover, driven with `now` passed in; solver threads that mine its assignments and CPU re-check every solution | [`backend`], [`stratum`] (never [`net`]) |
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
@@ -48,4 +49,5 @@ pub mod consensus;
 pub mod equihash;
 pub mod miner;
 pub mod net;
+pub mod p2p;
 pub mod stratum;
