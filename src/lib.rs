@@ -16,6 +16,7 @@
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
 //! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
 //! | [`backend::plan`], [`backend::factory`], [`backend::golden`] | the GPU memory plan both GPU backends share (regions, records, heaps, traffic model, read-back → report); building a solver from a configuration; the known answers every solver's `self_test` checks | [`equihash`] |
+//! | [`fuzz`] | fuzz targets: every network-facing decoder as a function of bytes (run by `fuzz/` under cargo-fuzz, and over the seed corpus in CI) | [`p2p`], [`consensus`], [`stratum`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
@@ -47,6 +48,7 @@ pub mod backend;
 pub mod cli;
 pub mod consensus;
 pub mod equihash;
+pub mod fuzz;
 pub mod miner;
 pub mod net;
 pub mod p2p;
