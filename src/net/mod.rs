@@ -1,8 +1,10 @@
-//! The only place with sockets: the miner's stratum driver ([`client`]), TLS ([`tls`]) and the
-//! pool server ([`server`]). Both drivers frame lines with a maximum length and feed them to the
-//! pure sessions in [`crate::stratum`].
+//! The only place with sockets: the miner's stratum driver ([`client`]), TLS ([`tls`]), the
+//! pool server ([`server`]) and P2P connections to Flux nodes ([`peer`]). The stratum drivers
+//! frame lines with a maximum length and feed them to the pure sessions in [`crate::stratum`];
+//! the peer frames P2P messages through [`crate::p2p`].
 
 pub mod client;
+pub mod peer;
 pub mod server;
 pub mod tls;
 
