@@ -41,6 +41,7 @@ pub mod pon;
 pub mod reward;
 pub mod subsidy;
 pub mod target;
+pub mod tree;
 pub mod tx;
 pub mod units;
 pub mod validate;
