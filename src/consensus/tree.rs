@@ -141,6 +141,41 @@ impl HeaderTree {
         }
     }
 
+    /// Rebuilds a tree from stored headers and its best chain (by height), checking that the
+    /// best chain is linked from `genesis` through stored headers; `None` when it is not.
+    pub fn restore(
+        genesis: ChainEntry,
+        checkpoints: &[(Height, BlockHash)],
+        nodes: Vec<Node>,
+        best: Vec<BlockHash>,
+    ) -> Option<HeaderTree> {
+        let mut t = HeaderTree::new(genesis, checkpoints);
+        if best.first() != Some(&genesis.hash) {
+            return None;
+        }
+        for n in nodes {
+            t.nodes.insert(n.entry.hash, n);
+        }
+        for (h, pair) in best.windows(2).enumerate() {
+            let n = t.nodes.get(&pair[1])?;
+            if n.prev != pair[0] || n.entry.height.get() as usize != h + 1 {
+                return None;
+            }
+        }
+        t.best = best;
+        Some(t)
+    }
+
+    /// Every stored header (for a store to write).
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    /// The best chain's hashes, by height.
+    pub fn best_chain(&self) -> &[BlockHash] {
+        &self.best
+    }
+
     /// The best tip.
     pub fn tip(&self) -> &ChainEntry {
         &self.nodes[self.best.last().expect("genesis")].entry
