@@ -26,7 +26,7 @@ use std::time::Duration;
 use fluxminer::equihash::Params;
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use fluxminer::stratum::job::solution_with_length;
-use fluxminer::stratum::server::{ExtranonceMode, ServerConfig};
+use fluxminer::stratum::pool::{ExtranonceMode, ServerConfig};
 use fluxminer::stratum::templates;
 use fluxminer::stratum::{Message, Notify};
 use futures_util::{SinkExt, StreamExt};

@@ -15,7 +15,7 @@ use crate::equihash::Params;
 use crate::miner::{self, Accounting};
 use crate::net::client::ClientDriverConfig;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
-use crate::stratum::server::{ExtranonceMode, ServerConfig};
+use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
 use crate::stratum::{ClientConfig, DifficultyScale, PoolUrl};
 

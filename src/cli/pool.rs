@@ -8,9 +8,9 @@ use anyhow::bail;
 use super::ParamsArgs;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::difficulty::{DifficultyScale, target_from_difficulty};
-use crate::stratum::server::{ExtranonceMode, ServerConfig};
+use crate::stratum::pool::vardiff::VardiffConfig;
+use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
-use crate::stratum::vardiff::VardiffConfig;
 
 /// Arguments of `pool`.
 #[derive(Debug, Clone, clap::Args)]

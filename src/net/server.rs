@@ -16,9 +16,7 @@ use tokio_util::codec::LinesCodecError;
 use super::lines;
 use crate::consensus::hash::sha256d;
 use crate::equihash::Params;
-use crate::stratum::server::{
-    JobBook, JobSource, PoolJob, ServerConfig, ServerEvent, ServerSession,
-};
+use crate::stratum::pool::{JobBook, JobSource, PoolJob, ServerConfig, ServerEvent, ServerSession};
 use crate::stratum::templates::Template;
 use crate::stratum::wire::ErrorCode;
 use crate::stratum::{Reject, SolRate};
@@ -506,7 +504,7 @@ async fn connection(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stratum::server::ExtranonceMode;
+    use crate::stratum::pool::ExtranonceMode;
     use crate::stratum::templates;
 
     fn test_pool() -> PoolConfig {
