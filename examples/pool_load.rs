@@ -163,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
         fixed_nonce1: Some(shares[0].0[..4].to_vec()),
         jobs: JobSourceKind::Replay(tpl),
         job_interval: Some(Duration::from_millis(100)),
+        rate_window: Duration::from_millis(fluxminer::net::server::DEFAULT_RATE_WINDOW_MS),
     };
     if let Some(limit) = open_files_limit().filter(|&l| l < 2 * conns as u64 + 64) {
         eprintln!(

@@ -123,6 +123,7 @@ pub async fn start_test_pool(
         fixed_nonce1: None,
         jobs: JobSourceKind::Recorded(templates::recorded()),
         job_interval: Some(Duration::from_secs(120)),
+        rate_window: Duration::from_millis(crate::net::server::DEFAULT_RATE_WINDOW_MS),
     };
     Ok(PoolHandle::start(cfg).await?)
 }

@@ -16,9 +16,13 @@ use tokio_util::codec::LinesCodecError;
 use super::lines;
 use crate::consensus::hash::sha256d;
 use crate::equihash::Params;
-use crate::stratum::pool::{JobBook, JobSource, PoolJob, ServerConfig, ServerEvent, ServerSession};
+pub use crate::stratum::pool::{
+    DEFAULT_RATE_WINDOW_MS, MAX_WORKER_ROWS, OTHER_WORKERS, WorkerStats,
+};
+use crate::stratum::pool::{
+    JobBook, JobSource, Joined, PoolJob, ServerConfig, ServerEvent, ServerSession, WorkerTable,
+};
 use crate::stratum::templates::Template;
-use crate::stratum::wire::ErrorCode;
 use crate::stratum::{Reject, SolRate};
 
 /// Where jobs come from.
@@ -50,45 +54,9 @@ pub struct PoolConfig {
     pub jobs: JobSourceKind,
     /// A new job this often (None: only on demand).
     pub job_interval: Option<Duration>,
-}
-
-/// One worker's statistics.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerStats {
-    /// Accepted shares.
-    pub accepted: u64,
-    /// Rejected shares by code (20..=25; other codes in slot 20).
-    pub rejected: [u64; 6],
-    /// Sum of accepted shares' difficulty.
-    pub sum_difficulty: f64,
-    /// Sum of the squares of those difficulties (for the error bar under vardiff).
-    pub sum_sq_difficulty: f64,
-    /// Block candidates found.
-    pub blocks: u64,
-    /// Seconds since the pool started when the worker was first authorized.
-    pub since_s: f64,
-}
-
-impl WorkerStats {
-    /// The slot of `rejected` that counts `code` (20..=25; any other code in slot 20).
-    fn slot(code: ErrorCode) -> usize {
-        (code.to_i64() - 20).clamp(0, 5) as usize
-    }
-
-    /// Shares rejected with `code`.
-    pub fn rejected_with(&self, code: ErrorCode) -> u64 {
-        self.rejected[Self::slot(code)]
-    }
-
-    /// Sol/s estimate over the time since the worker appeared, as of `now_s`.
-    pub fn rate(&self, now_s: f64) -> Option<SolRate> {
-        SolRate::from_shares(
-            self.accepted,
-            self.sum_difficulty,
-            self.sum_sq_difficulty,
-            now_s - self.since_s,
-        )
-    }
+    /// Per-worker Sol/s covers this much of the latest time
+    /// ([`DEFAULT_RATE_WINDOW_MS`] by default).
+    pub rate_window: Duration,
 }
 
 /// Connections the kernel queues for the pool before it accepts them (the kernel caps it at
@@ -109,11 +77,6 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
 }
-
-/// Worker names that get a row of their own in the pool's statistics.
-pub const MAX_WORKER_ROWS: usize = 4096;
-/// The row every further name is counted in.
-pub const OTHER_WORKERS: &str = "(other workers)";
 
 /// Why the pool's side of a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,7 +125,7 @@ impl std::fmt::Display for Closed {
 struct Shared {
     cfg: PoolConfig,
     book: RwLock<JobBook>,
-    workers: Mutex<HashMap<String, WorkerStats>>,
+    workers: Mutex<WorkerTable>,
     checks: AtomicU64,
     full_checks: AtomicU64,
     connections: AtomicU64,
@@ -248,36 +211,22 @@ impl Shared {
         be[16 - len..].to_vec()
     }
 
-    fn record(&self, ev: &ServerEvent) {
-        let now_s = self.started.elapsed().as_secs_f64();
-        let mut w = self.workers.lock().expect("workers lock");
-        // At most MAX_WORKER_ROWS names get a row of their own (any submit name is credited, so
-        // a client could invent names without end); the rest share one row.
-        let row = |w: &HashMap<String, WorkerStats>, name: &String| -> String {
-            if w.len() < MAX_WORKER_ROWS || w.contains_key(name) {
-                name.clone()
-            } else {
-                OTHER_WORKERS.to_string()
-            }
-        };
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Counts `ev` from the connection that mines as `joined`.
+    fn record(&self, ev: &ServerEvent, joined: &mut Joined) {
+        self.workers
+            .lock()
+            .expect("workers lock")
+            .on_event(joined, ev, self.now_ms());
         match ev {
-            ServerEvent::Authorized { worker } => {
-                let worker = &row(&w, worker);
-                w.entry(worker.clone()).or_insert_with(|| WorkerStats {
-                    since_s: now_s,
-                    ..Default::default()
-                });
-            }
+            ServerEvent::Authorized { .. } => {}
             ServerEvent::Accepted { worker, share } => {
                 self.checks.fetch_add(1, Ordering::Relaxed);
                 self.full_checks.fetch_add(1, Ordering::Relaxed);
-                let name = row(&w, worker);
-                let s = w.entry(name).or_default();
-                s.accepted += 1;
-                s.sum_difficulty += share.difficulty;
-                s.sum_sq_difficulty += share.difficulty * share.difficulty;
                 if share.block_candidate {
-                    s.blocks += 1;
                     let mut h = share.hash;
                     h.reverse();
                     tracing::info!("block candidate from {worker}: {}", hex::encode(h));
@@ -291,9 +240,6 @@ impl Shared {
                 ) {
                     self.full_checks.fetch_add(1, Ordering::Relaxed);
                 }
-                let name = row(&w, worker);
-                let s = w.entry(name).or_default();
-                s.rejected[WorkerStats::slot(reject.code())] += 1;
                 if !matches!(reject, Reject::JobNotFound | Reject::Duplicate) {
                     tracing::debug!("share from {worker} rejected: {reject}");
                 }
@@ -317,10 +263,11 @@ impl PoolHandle {
         let (tx, _) = broadcast::channel(1024);
         let (stop, stop_rx) = watch::channel(false);
         let interval = cfg.job_interval;
+        let rate_window_ms = cfg.rate_window.as_millis() as u64;
         let shared = Arc::new(Shared {
             cfg,
             book: RwLock::new(JobBook::default()),
-            workers: Mutex::new(HashMap::new()),
+            workers: Mutex::new(WorkerTable::new(rate_window_ms)),
             checks: AtomicU64::new(0),
             full_checks: AtomicU64::new(0),
             connections: AtomicU64::new(0),
@@ -351,7 +298,22 @@ impl PoolHandle {
 
     /// Per-worker statistics.
     pub fn workers(&self) -> HashMap<String, WorkerStats> {
-        self.shared.workers.lock().expect("workers lock").clone()
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .rows()
+            .clone()
+    }
+
+    /// A worker's Sol/s over the rate window, up to now or to when it left.
+    pub fn rate(&self, worker: &str) -> Option<SolRate> {
+        let now = self.shared.now_ms();
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .rate(worker, now)
     }
 
     /// Shares checked so far (accepted + rejected).
@@ -384,25 +346,14 @@ impl PoolHandle {
         self.shared.started.elapsed().as_secs_f64()
     }
 
-    /// One line per worker: accepted, rejected by kind, Sol/s ± 1σ.
+    /// One line per worker: accepted, rejected by kind, Sol/s ± 1σ over the rate window.
     pub fn report(&self) -> Vec<String> {
-        let now = self.uptime_s();
-        let mut rows: Vec<_> = self.workers().into_iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows.into_iter()
-            .map(|(name, s)| {
-                let rate = s.rate(now).map_or_else(|| "no shares yet".into(), |r| r.to_string());
-                format!(
-                    "{name}: {} accepted, rejected {} stale / {} duplicate / {} low-diff / {} other; {} blocks; {rate}",
-                    s.accepted,
-                    s.rejected_with(ErrorCode::JobNotFound),
-                    s.rejected_with(ErrorCode::Duplicate),
-                    s.rejected_with(ErrorCode::LowDifficulty),
-                    s.rejected[0] + s.rejected[4] + s.rejected[5],
-                    s.blocks,
-                )
-            })
-            .collect()
+        let now = self.shared.now_ms();
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .report(now)
     }
 
     /// Stops accepting and closes every connection.
@@ -451,15 +402,13 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut rx = shared.tx.subscribe();
-    let now_ms = || shared.started.elapsed().as_millis() as u64;
-    let Ok(mut s) = ServerSession::new(shared.cfg.session.clone(), shared.nonce1(), now_ms())
-    else {
+    let mut joined = Joined::default();
+    let Ok(mut s) = ServerSession::new(shared.cfg.session.clone(), shared.nonce1()) else {
         tracing::error!("pool difficulty gives no usable target");
         return;
     };
     shared.connections.fetch_add(1, Ordering::Relaxed);
     let mut framed = lines(sock);
-    let mut poll = tokio::time::interval(Duration::from_secs(1));
     let book = BookRef(&shared.book);
     let (why, detail) = 'conn: loop {
         for line in s.take_outgoing() {
@@ -470,8 +419,8 @@ async fn connection(
         tokio::select! {
             line = framed.next() => match line {
                 Some(Ok(l)) => {
-                    for ev in s.on_line(&l, &book, unix_now(), now_ms()) {
-                        shared.record(&ev);
+                    for ev in s.on_line(&l, &book, unix_now(), shared.now_ms()) {
+                        shared.record(&ev, &mut joined);
                         if let ServerEvent::Violation(v) = ev {
                             break 'conn (Closed::Violation, v);
                         }
@@ -488,16 +437,17 @@ async fn connection(
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!("{peer}: {n} pool commands skipped"),
                 Err(broadcast::error::RecvError::Closed) => break 'conn (Closed::PoolStopped, String::new()),
             },
-            _ = poll.tick() => {
-                for ev in s.poll(&book, now_ms()) {
-                    shared.record(&ev);
-                }
-            }
             _ = stop.changed() => break 'conn (Closed::PoolStopped, String::new()),
         }
     };
     shared.connections.fetch_sub(1, Ordering::Relaxed);
     shared.closed[why as usize].fetch_add(1, Ordering::Relaxed);
+    let now = shared.now_ms();
+    shared
+        .workers
+        .lock()
+        .expect("workers lock")
+        .on_closed(joined, now);
     tracing::debug!("{peer}: connection ended: {why} {detail}");
 }
 
@@ -520,6 +470,7 @@ mod tests {
             fixed_nonce1: None,
             jobs: JobSourceKind::Recorded(templates::recorded()),
             job_interval: None,
+            rate_window: Duration::from_millis(DEFAULT_RATE_WINDOW_MS),
         }
     }
 

@@ -107,12 +107,8 @@ impl ServerSession {
     ///
     /// # Errors
     /// When the configured difficulty gives no usable target.
-    pub fn new(
-        cfg: ServerConfig,
-        nonce1: Vec<u8>,
-        now_ms: u64,
-    ) -> Result<ServerSession, TargetError> {
-        let vardiff = cfg.vardiff.map(|v| Vardiff::new(v, cfg.difficulty, now_ms));
+    pub fn new(cfg: ServerConfig, nonce1: Vec<u8>) -> Result<ServerSession, TargetError> {
+        let vardiff = cfg.vardiff.map(|v| Vardiff::new(v, cfg.difficulty));
         let difficulty = vardiff.as_ref().map_or(cfg.difficulty, Vardiff::difficulty);
         let target = target_from_difficulty(difficulty, DifficultyScale::Pool)?;
         Ok(ServerSession {
@@ -195,19 +191,6 @@ impl ServerSession {
             .to_line(),
         );
         self.nonce1 = nonce1;
-    }
-
-    /// Vardiff without shares: lowers the difficulty of a worker that went quiet. Never for a
-    /// connection that has not subscribed (it has no job, and a port scanner must not get
-    /// `set_target` lines).
-    pub fn poll(&mut self, jobs: &dyn JobSource, now_ms: u64) -> Vec<ServerEvent> {
-        if !self.subscribed {
-            return Vec::new();
-        }
-        match self.vardiff.as_mut().and_then(|v| v.poll(now_ms)) {
-            Some(d) => self.retarget(d, jobs),
-            None => Vec::new(),
-        }
     }
 
     fn retarget(&mut self, d: f64, jobs: &dyn JobSource) -> Vec<ServerEvent> {
@@ -388,6 +371,13 @@ mod tests {
     /// A session on block 400000's template with the `NONCE_1` of its real nonce, subscribed
     /// and authorized, holding job "1"; and block 400000's share as a submit line for `job_id`.
     fn session_on_block_400000() -> (ServerSession, JobBook, impl Fn(&str) -> String, u64) {
+        session_with(None)
+    }
+
+    /// [`session_on_block_400000`] with `vardiff`.
+    fn session_with(
+        vardiff: Option<VardiffConfig>,
+    ) -> (ServerSession, JobBook, impl Fn(&str) -> String, u64) {
         let tpl = templates::recorded().remove(0);
         let mut book = JobBook::default();
         let job =
@@ -395,10 +385,10 @@ mod tests {
         let (nonce, sol) = tpl.solutions[0].clone();
         let cfg = ServerConfig {
             difficulty: 1.0,
-            vardiff: None,
+            vardiff,
             extranonce: ExtranonceMode::default(),
         };
-        let mut s = ServerSession::new(cfg, nonce[..4].to_vec(), 0).unwrap();
+        let mut s = ServerSession::new(cfg, nonce[..4].to_vec()).unwrap();
         let now = u64::from(job.notify.time_u32()) + 10;
         s.on_line(
             r#"{"id":1,"method":"mining.subscribe","params":[]}"#,
@@ -474,7 +464,8 @@ mod tests {
         }
     }
 
-    /// Interop fault 7: vardiff never runs for a connection that has not subscribed.
+    /// Interop fault 7: vardiff never runs for a connection that has not subscribed: half an
+    /// hour of submits a second apart get 25 each, and never a `set_target`.
     #[test]
     fn vardiff_ignores_connections_that_never_subscribed() {
         let book = JobBook::default();
@@ -483,11 +474,59 @@ mod tests {
             vardiff: Some(VardiffConfig::default()),
             extranonce: ExtranonceMode::default(),
         };
-        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4], 0).unwrap();
-        for minute in 1..=30 {
-            assert!(s.poll(&book, minute * 60_000).is_empty());
+        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4]).unwrap();
+        s.on_line(
+            r#"{"id":1,"method":"mining.authorize","params":["w","x"]}"#,
+            &book,
+            0,
+            0,
+        );
+        s.take_outgoing();
+        for second in 1..=1800 {
+            let submit =
+                r#"{"id":2,"method":"mining.submit","params":["w","1","00000000","00","00"]}"#;
+            s.on_line(submit, &book, second, second * 1000);
+            assert_eq!(
+                s.take_outgoing(),
+                vec![r#"{"error":[25,"Not subscribed",null],"id":2,"result":null}"#]
+            );
         }
-        assert!(s.take_outgoing().is_empty());
+    }
+
+    /// Vardiff retargets on the share, not on a timer: a share a second at difficulty 1 (the
+    /// first starts the clock) is answered, then followed by `set_target` for 15 (15 s wanted, 1 s
+    /// seen) and a re-issue of the job, on the share that ends the first 30 s.
+    #[test]
+    fn vardiff_retargets_on_the_share() {
+        let (mut s, mut book, submit, now) = session_with(Some(VardiffConfig::default()));
+        for second in 0..=30u64 {
+            let current = book.current().unwrap();
+            let job = book.push(|id| {
+                let mut j = (*current).clone();
+                j.notify.job_id = id;
+                j.notify.clean = false;
+                j
+            });
+            s.send_job(&job);
+            s.take_outgoing();
+            let ev = s.on_line(&submit(&job.notify.job_id), &book, now, second * 1000);
+            assert!(accepted(&ev[..1]), "{ev:?}");
+            if second < 30 {
+                assert_eq!(ev.len(), 1, "{second}: {ev:?}");
+            } else {
+                assert_eq!(ev[1], ServerEvent::Retarget { difficulty: 15.0 });
+                let out = s.take_outgoing();
+                assert_eq!(out.len(), 3, "{out:?}");
+                assert_eq!(out[0], r#"{"error":null,"id":9,"result":true}"#);
+                let want =
+                    target_to_be_hex(target_from_difficulty(15.0, DifficultyScale::Pool).unwrap());
+                assert_eq!(
+                    out[1],
+                    format!(r#"{{"id":null,"method":"mining.set_target","params":["{want}"]}}"#)
+                );
+                assert!(out[2].contains("mining.notify"), "{out:?}");
+            }
+        }
     }
 
     /// Interop fault 3: `mining.authorize` before `mining.subscribe` is accepted (s-nomp and
@@ -500,7 +539,7 @@ mod tests {
             vardiff: None,
             extranonce: ExtranonceMode::default(),
         };
-        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4], 0).unwrap();
+        let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4]).unwrap();
         let ev = s.on_line(
             r#"{"id":1,"method":"mining.authorize","params":["t1a.w","x"]}"#,
             &book,
