@@ -11,32 +11,55 @@
 //! every step (sizes, hex, duplicate set, Equihash with the twist, SHA256d, target, block
 //! candidate); cheap rejects (stale, duplicate) are counted apart.
 //!
+//! At the end it reports how many connections are still open on both sides and why any ended
+//! (the pool's reasons and the miners' own: connect failed, reset, closed by the pool), so a
+//! lost connection is never hidden in the rate. `RUST_LOG=fluxminer=debug` logs each one.
+//!
 //! Run: `cargo run --release --example pool_load -- [CONNECTIONS] [SECONDS]` (default 1000 20).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fluxminer::equihash::Params;
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use fluxminer::stratum::job::solution_with_length;
-use fluxminer::stratum::server::{ExtranonceMode, ServerConfig};
+use fluxminer::stratum::pool::{ExtranonceMode, ServerConfig};
 use fluxminer::stratum::templates;
 use fluxminer::stratum::{Message, Notify};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::net::TcpStream;
 
+/// What the miners saw: answers read, and why any connection ended (with how many).
+#[derive(Default)]
+struct MinerSide {
+    answers: AtomicU64,
+    ended: Mutex<BTreeMap<String, u64>>,
+}
+
+/// One miner; records why its connection ended, if it does before the pool stops.
 async fn client(
     addr: SocketAddr,
     shares: Arc<Vec<([u8; 32], Vec<u8>)>>,
-    answers: Arc<AtomicU64>,
+    side: Arc<MinerSide>,
     i: usize,
 ) {
-    let Ok(sock) = TcpStream::connect(addr).await else {
-        eprintln!("client {i}: connect failed");
-        return;
+    let why = mine(addr, &shares, &side, i).await;
+    *side.ended.lock().expect("lock").entry(why).or_default() += 1;
+}
+
+async fn mine(
+    addr: SocketAddr,
+    shares: &[([u8; 32], Vec<u8>)],
+    side: &MinerSide,
+    i: usize,
+) -> String {
+    let sock = match TcpStream::connect(addr).await {
+        Ok(s) => s,
+        Err(e) => return format!("connect failed: {e}"),
     };
     let mut f = fluxminer::net::lines(sock);
     let send = |id: u64, method: &str, params: serde_json::Value| {
@@ -62,13 +85,18 @@ async fn client(
         ))
         .await;
     let mut id = 3;
-    while let Some(Ok(line)) = f.next().await {
+    loop {
+        let line = match f.next().await {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => return format!("read failed: {e}"),
+            None => return "closed by the pool".into(),
+        };
         match Message::parse(&line) {
             Ok(Message::Request(r)) if r.method == "mining.notify" => {
                 let Ok(n) = Notify::from_params(&r.params) else {
                     continue;
                 };
-                for (nonce, sol) in shares.iter() {
+                for (nonce, sol) in shares {
                     let p = json!([
                         format!("t1load.w{i}"),
                         n.job_id,
@@ -77,21 +105,44 @@ async fn client(
                         hex::encode(solution_with_length(sol))
                     ]);
                     id += 1;
-                    if f.send(send(id, "mining.submit", p)).await.is_err() {
-                        return;
+                    if let Err(e) = f.send(send(id, "mining.submit", p)).await {
+                        return format!("write failed: {e}");
                     }
                 }
             }
             Ok(Message::Response(_)) => {
-                answers.fetch_add(1, Ordering::Relaxed);
+                side.answers.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
         }
     }
 }
 
+/// The open-files limit, from `/proc/self/limits` (Linux); each connection takes two here.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// How many ended, and why, as one phrase ("none" when none did).
+fn why_ended(reasons: &[(String, u64)]) -> String {
+    if reasons.is_empty() {
+        return "none".into();
+    }
+    let parts: Vec<_> = reasons
+        .iter()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect();
+    parts.join(", ")
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let conns: usize = args.next().map_or(Ok(1000), |a| a.parse())?;
     let secs: u64 = args.next().map_or(Ok(20), |a| a.parse())?;
@@ -112,11 +163,18 @@ async fn main() -> anyhow::Result<()> {
         fixed_nonce1: Some(shares[0].0[..4].to_vec()),
         jobs: JobSourceKind::Replay(tpl),
         job_interval: Some(Duration::from_millis(100)),
+        rate_window: Duration::from_millis(fluxminer::net::server::DEFAULT_RATE_WINDOW_MS),
     };
+    if let Some(limit) = open_files_limit().filter(|&l| l < 2 * conns as u64 + 64) {
+        eprintln!(
+            "warning: open files limit {limit} is below the {} this run needs",
+            2 * conns + 64
+        );
+    }
     let pool = PoolHandle::start(cfg).await?;
-    let answers = Arc::new(AtomicU64::new(0));
+    let side = Arc::new(MinerSide::default());
     for i in 0..conns {
-        tokio::spawn(client(pool.addr, shares.clone(), answers.clone(), i));
+        tokio::spawn(client(pool.addr, shares.clone(), side.clone(), i));
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
     println!("{} connections open", pool.connections());
@@ -150,7 +208,28 @@ async fn main() -> anyhow::Result<()> {
         rates[0],
         rates[rates.len() - 1],
         pool.connections(),
-        answers.load(Ordering::Relaxed)
+        side.answers.load(Ordering::Relaxed)
+    );
+    let pool_closed: Vec<_> = pool
+        .closed()
+        .into_iter()
+        .map(|(c, n)| (c.to_string(), n))
+        .collect();
+    let miners_ended: Vec<_> = side
+        .ended
+        .lock()
+        .expect("lock")
+        .clone()
+        .into_iter()
+        .collect();
+    let ended: u64 = miners_ended.iter().map(|(_, n)| n).sum();
+    println!(
+        "at the end: {} of {conns} connections open (pool: {}); ended on the pool's side: {}; \
+         on the miners' side: {}",
+        conns as u64 - ended,
+        pool.connections(),
+        why_ended(&pool_closed),
+        why_ended(&miners_ended)
     );
     pool.shutdown();
     Ok(())

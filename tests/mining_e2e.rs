@@ -13,9 +13,9 @@ use fluxminer::miner::Accounting;
 use fluxminer::net::client::{ClientDriverConfig, run_miner};
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
-use fluxminer::stratum::server::{ExtranonceMode, ServerConfig};
+use fluxminer::stratum::pool::vardiff::VardiffConfig;
+use fluxminer::stratum::pool::{ExtranonceMode, ServerConfig};
 use fluxminer::stratum::templates;
-use fluxminer::stratum::vardiff::VardiffConfig;
 use fluxminer::stratum::{ClientConfig, DifficultyScale, Message, Notify, PoolUrl};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -37,6 +37,7 @@ fn pool_config(difficulty: f64, vardiff: Option<VardiffConfig>) -> PoolConfig {
         fixed_nonce1: None,
         jobs: JobSourceKind::Recorded(templates::recorded()),
         job_interval: None,
+        rate_window: Duration::from_millis(fluxminer::net::server::DEFAULT_RATE_WINDOW_MS),
     }
 }
 
@@ -93,7 +94,8 @@ async fn mine_for(
 /// the miner itself counted, within 2σ of the estimate (σ = estimate/√n, Poisson): a 95 %
 /// interval, so this fails by chance about once in twenty runs only if something is off by
 /// less than 2σ; with n ≈ 400+ shares, 2σ is about ±10 %. The miner's count is over its own
-/// run, the pool's over the time since authorize — they differ by milliseconds.
+/// run, the pool's over the time since authorize until the miner left (its window is longer
+/// than the run) — they differ by milliseconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shares_accepted_and_pool_estimate_matches_local_count() {
     let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
@@ -114,6 +116,22 @@ async fn shares_accepted_and_pool_estimate_matches_local_count() {
         z <= 2.0,
         "pool estimate {est} vs local {local:.1} Sol/s: {z:.2}σ"
     );
+    // The pool's own per-worker rate (its window is 10 min, so here the time since authorize)
+    // ends when the miner leaves: it agrees with the local count and does not fall afterwards.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while pool.workers()["t1e2e.rate"].left_ms.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool saw the miner leave"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let left = pool.rate("t1e2e.rate").unwrap();
+    assert_eq!(left.shares, acc.accepted);
+    let z = left.sigmas_from(local);
+    assert!(z <= 2.0, "pool {left} vs local {local:.1} Sol/s: {z:.2}σ");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(pool.rate("t1e2e.rate"), Some(left));
     pool.shutdown();
 }
 
@@ -152,6 +170,7 @@ async fn vardiff_raises_difficulty_of_a_fast_worker() {
         variance: 0.3,
         min: 0.0005,
         max: 1.0,
+        x2: false,
     };
     let pool = PoolHandle::start(pool_config(0.0005, Some(vd)))
         .await

@@ -5,7 +5,7 @@
 use fluxminer::equihash::Params;
 use fluxminer::stratum::client::{SUBMIT_TIMEOUT_MS, subscribe_result};
 use fluxminer::stratum::difficulty::difficulty_of_target;
-use fluxminer::stratum::server::Submit;
+use fluxminer::stratum::pool::Submit;
 use fluxminer::stratum::{
     ClientConfig, ClientSession, DifficultyScale, ErrorCode, Event, Message, Notify, SessionError,
     ShareOutcome,

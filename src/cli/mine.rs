@@ -14,7 +14,7 @@ use crate::equihash::Params;
 use crate::miner::Accounting;
 use crate::net::client::{ClientDriverConfig, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
-use crate::stratum::server::{ExtranonceMode, ServerConfig};
+use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
 use crate::stratum::{ClientConfig, DifficultyScale, PoolUrl};
 
@@ -132,6 +132,7 @@ pub async fn start_test_pool(
         fixed_nonce1: None,
         jobs: JobSourceKind::Recorded(templates::recorded()),
         job_interval: Some(Duration::from_secs(120)),
+        rate_window: Duration::from_millis(crate::net::server::DEFAULT_RATE_WINDOW_MS),
     };
     Ok(PoolHandle::start(cfg).await?)
 }

@@ -8,9 +8,9 @@ use anyhow::bail;
 use super::ParamsArgs;
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::difficulty::{DifficultyScale, target_from_difficulty};
-use crate::stratum::server::{ExtranonceMode, ServerConfig};
+use crate::stratum::pool::vardiff::VardiffConfig;
+use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
-use crate::stratum::vardiff::VardiffConfig;
 
 /// Arguments of `pool`.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,9 +21,13 @@ pub struct PoolArgs {
     /// Fixed share difficulty (pool scale; fractions allowed).
     #[arg(long, default_value_t = 0.05, conflicts_with = "vardiff")]
     pub difficulty: f64,
-    /// Variable difficulty (s-nomp defaults: 15 s shares, retarget every 60 s, 0.04 … 36).
+    /// Variable difficulty, retargeted on shares as s-nomp does (its Flux example: 15 s shares,
+    /// retarget at most every 60 s from the last 16 intervals, 30 % variance, 0.04 … 36).
     #[arg(long)]
     pub vardiff: bool,
+    /// With --vardiff: change the difficulty by exactly ×2 or ×½ (s-nomp's x2mode).
+    #[arg(long, requires = "vardiff")]
+    pub vardiff_x2: bool,
     /// Starting difficulty with --vardiff.
     #[arg(long, default_value_t = 0.05)]
     pub start_difficulty: f64,
@@ -39,6 +43,9 @@ pub struct PoolArgs {
     /// Answer to mining.extranonce.subscribe: supported, not-supported (s-nomp), ignore (miningcore).
     #[arg(long, default_value = "supported", value_parser = ["supported", "not-supported", "ignore"])]
     pub extranonce: String,
+    /// Per-worker Sol/s covers the last this many seconds (up to when the worker left).
+    #[arg(long, default_value_t = 600)]
+    pub rate_window: u64,
     /// Seconds between statistics reports.
     #[arg(long, default_value_t = 30)]
     pub report_interval: u64,
@@ -70,7 +77,10 @@ pub fn run(args: &PoolArgs) -> anyhow::Result<std::process::ExitCode> {
     } else {
         JobSourceKind::Recorded(recorded)
     };
-    let vardiff = args.vardiff.then(VardiffConfig::default);
+    let vardiff = args.vardiff.then(|| VardiffConfig {
+        x2: args.vardiff_x2,
+        ..VardiffConfig::default()
+    });
     let cfg = PoolConfig {
         listen: args.listen,
         session: ServerConfig {
@@ -91,6 +101,7 @@ pub fn run(args: &PoolArgs) -> anyhow::Result<std::process::ExitCode> {
         fixed_nonce1: None,
         jobs,
         job_interval: Some(Duration::from_secs(args.job_interval.max(1))),
+        rate_window: Duration::from_secs(args.rate_window.max(1)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

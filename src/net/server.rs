@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 use tokio_util::codec::LinesCodecError;
@@ -16,11 +16,13 @@ use tokio_util::codec::LinesCodecError;
 use super::lines;
 use crate::consensus::hash::sha256d;
 use crate::equihash::Params;
-use crate::stratum::server::{
-    JobBook, JobSource, PoolJob, ServerConfig, ServerEvent, ServerSession,
+pub use crate::stratum::pool::{
+    DEFAULT_RATE_WINDOW_MS, MAX_WORKER_ROWS, OTHER_WORKERS, WorkerStats,
+};
+use crate::stratum::pool::{
+    JobBook, JobSource, Joined, PoolJob, ServerConfig, ServerEvent, ServerSession, WorkerTable,
 };
 use crate::stratum::templates::Template;
-use crate::stratum::wire::ErrorCode;
 use crate::stratum::{Reject, SolRate};
 
 /// Where jobs come from.
@@ -52,61 +54,82 @@ pub struct PoolConfig {
     pub jobs: JobSourceKind,
     /// A new job this often (None: only on demand).
     pub job_interval: Option<Duration>,
+    /// Per-worker Sol/s covers this much of the latest time
+    /// ([`DEFAULT_RATE_WINDOW_MS`] by default).
+    pub rate_window: Duration,
 }
 
-/// One worker's statistics.
-#[derive(Debug, Clone, Default)]
-pub struct WorkerStats {
-    /// Accepted shares.
-    pub accepted: u64,
-    /// Rejected shares by code (20..=25; other codes in slot 20).
-    pub rejected: [u64; 6],
-    /// Sum of accepted shares' difficulty.
-    pub sum_difficulty: f64,
-    /// Sum of the squares of those difficulties (for the error bar under vardiff).
-    pub sum_sq_difficulty: f64,
-    /// Block candidates found.
-    pub blocks: u64,
-    /// Seconds since the pool started when the worker was first authorized.
-    pub since_s: f64,
+/// Connections the kernel queues for the pool before it accepts them (the kernel caps it at
+/// `net.core.somaxconn`, 4096 by default since Linux 5.4). tokio's `TcpListener::bind` uses 128:
+/// when 1,000 miners connect at once (a pool restart) to a pool busy checking shares, the SYNs
+/// beyond 128 are dropped and, under load, connections whose SYN cookie fails are reset
+/// (`examples/pool_load.rs` lost 23–290 of 1,000 that way).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` with [`LISTEN_BACKLOG`].
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
-impl WorkerStats {
-    /// The slot of `rejected` that counts `code` (20..=25; any other code in slot 20).
-    fn slot(code: ErrorCode) -> usize {
-        (code.to_i64() - 20).clamp(0, 5) as usize
-    }
-
-    /// Shares rejected with `code`.
-    pub fn rejected_with(&self, code: ErrorCode) -> u64 {
-        self.rejected[Self::slot(code)]
-    }
-
-    /// Sol/s estimate over the time since the worker appeared, as of `now_s`.
-    pub fn rate(&self, now_s: f64) -> Option<SolRate> {
-        SolRate::from_shares(
-            self.accepted,
-            self.sum_difficulty,
-            self.sum_sq_difficulty,
-            now_s - self.since_s,
-        )
-    }
+/// Why the pool's side of a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Closed {
+    /// The miner closed it.
+    ByMiner,
+    /// Reading failed (e.g. reset by the miner).
+    ReadFailed,
+    /// Writing failed.
+    WriteFailed,
+    /// The miner sent a line over the length limit.
+    LineTooLong,
+    /// The miner sent something that is not JSON-RPC.
+    Violation,
+    /// The pool was shut down.
+    PoolStopped,
 }
 
-/// Worker names that get a row of their own in the pool's statistics.
-pub const MAX_WORKER_ROWS: usize = 4096;
-/// The row every further name is counted in.
-pub const OTHER_WORKERS: &str = "(other workers)";
+impl Closed {
+    /// Every reason, in the order of [`PoolHandle::closed`].
+    pub const ALL: [Closed; 6] = [
+        Closed::ByMiner,
+        Closed::ReadFailed,
+        Closed::WriteFailed,
+        Closed::LineTooLong,
+        Closed::Violation,
+        Closed::PoolStopped,
+    ];
+}
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Closed::ByMiner => "closed by miner",
+            Closed::ReadFailed => "read failed",
+            Closed::WriteFailed => "write failed",
+            Closed::LineTooLong => "line too long",
+            Closed::Violation => "protocol violation",
+            Closed::PoolStopped => "pool stopped",
+        })
+    }
+}
 
 /// Shared state of a running pool.
 #[derive(Debug)]
 struct Shared {
     cfg: PoolConfig,
     book: RwLock<JobBook>,
-    workers: Mutex<HashMap<String, WorkerStats>>,
+    workers: Mutex<WorkerTable>,
     checks: AtomicU64,
     full_checks: AtomicU64,
     connections: AtomicU64,
+    closed: [AtomicU64; Closed::ALL.len()],
     next_nonce1: AtomicU64,
     job_seq: AtomicU64,
     started: Instant,
@@ -188,36 +211,22 @@ impl Shared {
         be[16 - len..].to_vec()
     }
 
-    fn record(&self, ev: &ServerEvent) {
-        let now_s = self.started.elapsed().as_secs_f64();
-        let mut w = self.workers.lock().expect("workers lock");
-        // At most MAX_WORKER_ROWS names get a row of their own (any submit name is credited, so
-        // a client could invent names without end); the rest share one row.
-        let row = |w: &HashMap<String, WorkerStats>, name: &String| -> String {
-            if w.len() < MAX_WORKER_ROWS || w.contains_key(name) {
-                name.clone()
-            } else {
-                OTHER_WORKERS.to_string()
-            }
-        };
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Counts `ev` from the connection that mines as `joined`.
+    fn record(&self, ev: &ServerEvent, joined: &mut Joined) {
+        self.workers
+            .lock()
+            .expect("workers lock")
+            .on_event(joined, ev, self.now_ms());
         match ev {
-            ServerEvent::Authorized { worker } => {
-                let worker = &row(&w, worker);
-                w.entry(worker.clone()).or_insert_with(|| WorkerStats {
-                    since_s: now_s,
-                    ..Default::default()
-                });
-            }
+            ServerEvent::Authorized { .. } => {}
             ServerEvent::Accepted { worker, share } => {
                 self.checks.fetch_add(1, Ordering::Relaxed);
                 self.full_checks.fetch_add(1, Ordering::Relaxed);
-                let name = row(&w, worker);
-                let s = w.entry(name).or_default();
-                s.accepted += 1;
-                s.sum_difficulty += share.difficulty;
-                s.sum_sq_difficulty += share.difficulty * share.difficulty;
                 if share.block_candidate {
-                    s.blocks += 1;
                     let mut h = share.hash;
                     h.reverse();
                     tracing::info!("block candidate from {worker}: {}", hex::encode(h));
@@ -231,9 +240,6 @@ impl Shared {
                 ) {
                     self.full_checks.fetch_add(1, Ordering::Relaxed);
                 }
-                let name = row(&w, worker);
-                let s = w.entry(name).or_default();
-                s.rejected[WorkerStats::slot(reject.code())] += 1;
                 if !matches!(reject, Reject::JobNotFound | Reject::Duplicate) {
                     tracing::debug!("share from {worker} rejected: {reject}");
                 }
@@ -252,18 +258,20 @@ impl PoolHandle {
     /// # Errors
     /// When the address cannot be bound.
     pub async fn start(cfg: PoolConfig) -> std::io::Result<PoolHandle> {
-        let listener = TcpListener::bind(cfg.listen).await?;
+        let listener = bind(cfg.listen)?;
         let addr = listener.local_addr()?;
         let (tx, _) = broadcast::channel(1024);
         let (stop, stop_rx) = watch::channel(false);
         let interval = cfg.job_interval;
+        let rate_window_ms = cfg.rate_window.as_millis() as u64;
         let shared = Arc::new(Shared {
             cfg,
             book: RwLock::new(JobBook::default()),
-            workers: Mutex::new(HashMap::new()),
+            workers: Mutex::new(WorkerTable::new(rate_window_ms)),
             checks: AtomicU64::new(0),
             full_checks: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            closed: Default::default(),
             next_nonce1: AtomicU64::new(1),
             job_seq: AtomicU64::new(0),
             started: Instant::now(),
@@ -290,7 +298,22 @@ impl PoolHandle {
 
     /// Per-worker statistics.
     pub fn workers(&self) -> HashMap<String, WorkerStats> {
-        self.shared.workers.lock().expect("workers lock").clone()
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .rows()
+            .clone()
+    }
+
+    /// A worker's Sol/s over the rate window, up to now or to when it left.
+    pub fn rate(&self, worker: &str) -> Option<SolRate> {
+        let now = self.shared.now_ms();
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .rate(worker, now)
     }
 
     /// Shares checked so far (accepted + rejected).
@@ -309,30 +332,28 @@ impl PoolHandle {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
+    /// Connections ended so far, by reason (reasons with none left out).
+    pub fn closed(&self) -> Vec<(Closed, u64)> {
+        Closed::ALL
+            .iter()
+            .map(|&c| (c, self.shared.closed[c as usize].load(Ordering::Relaxed)))
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
+
     /// Seconds since the pool started.
     pub fn uptime_s(&self) -> f64 {
         self.shared.started.elapsed().as_secs_f64()
     }
 
-    /// One line per worker: accepted, rejected by kind, Sol/s ± 1σ.
+    /// One line per worker: accepted, rejected by kind, Sol/s ± 1σ over the rate window.
     pub fn report(&self) -> Vec<String> {
-        let now = self.uptime_s();
-        let mut rows: Vec<_> = self.workers().into_iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows.into_iter()
-            .map(|(name, s)| {
-                let rate = s.rate(now).map_or_else(|| "no shares yet".into(), |r| r.to_string());
-                format!(
-                    "{name}: {} accepted, rejected {} stale / {} duplicate / {} low-diff / {} other; {} blocks; {rate}",
-                    s.accepted,
-                    s.rejected_with(ErrorCode::JobNotFound),
-                    s.rejected_with(ErrorCode::Duplicate),
-                    s.rejected_with(ErrorCode::LowDifficulty),
-                    s.rejected[0] + s.rejected[4] + s.rejected[5],
-                    s.blocks,
-                )
-            })
-            .collect()
+        let now = self.shared.now_ms();
+        self.shared
+            .workers
+            .lock()
+            .expect("workers lock")
+            .report(now)
     }
 
     /// Stops accepting and closes every connection.
@@ -381,51 +402,174 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut rx = shared.tx.subscribe();
-    let now_ms = || shared.started.elapsed().as_millis() as u64;
-    let Ok(mut s) = ServerSession::new(shared.cfg.session.clone(), shared.nonce1(), now_ms())
-    else {
+    let mut joined = Joined::default();
+    let Ok(mut s) = ServerSession::new(shared.cfg.session.clone(), shared.nonce1()) else {
         tracing::error!("pool difficulty gives no usable target");
         return;
     };
     shared.connections.fetch_add(1, Ordering::Relaxed);
     let mut framed = lines(sock);
-    let mut poll = tokio::time::interval(Duration::from_secs(1));
     let book = BookRef(&shared.book);
-    let reason = 'conn: loop {
+    let (why, detail) = 'conn: loop {
         for line in s.take_outgoing() {
             if let Err(e) = framed.send(line).await {
-                break 'conn format!("write failed: {e}");
+                break 'conn (Closed::WriteFailed, e.to_string());
             }
         }
         tokio::select! {
             line = framed.next() => match line {
                 Some(Ok(l)) => {
-                    for ev in s.on_line(&l, &book, unix_now(), now_ms()) {
-                        shared.record(&ev);
+                    for ev in s.on_line(&l, &book, unix_now(), shared.now_ms()) {
+                        shared.record(&ev, &mut joined);
                         if let ServerEvent::Violation(v) = ev {
-                            break 'conn v;
+                            break 'conn (Closed::Violation, v);
                         }
                     }
                 }
-                Some(Err(LinesCodecError::MaxLineLengthExceeded)) => break 'conn "line too long".into(),
-                Some(Err(e)) => break 'conn format!("read failed: {e}"),
-                None => break 'conn "closed by miner".into(),
+                Some(Err(LinesCodecError::MaxLineLengthExceeded)) => break 'conn (Closed::LineTooLong, String::new()),
+                Some(Err(e)) => break 'conn (Closed::ReadFailed, e.to_string()),
+                None => break 'conn (Closed::ByMiner, String::new()),
             },
             cmd = rx.recv() => match cmd {
                 Ok(Command::Job(job)) if s.is_subscribed() => s.send_job(&job),
                 Ok(Command::RotateExtranonce) if s.is_subscribed() => s.set_extranonce(shared.nonce1()),
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!("{peer}: {n} pool commands skipped"),
-                Err(broadcast::error::RecvError::Closed) => break 'conn "pool stopped".into(),
+                Err(broadcast::error::RecvError::Closed) => break 'conn (Closed::PoolStopped, String::new()),
             },
-            _ = poll.tick() => {
-                for ev in s.poll(&book, now_ms()) {
-                    shared.record(&ev);
-                }
-            }
-            _ = stop.changed() => break 'conn "pool stopped".into(),
+            _ = stop.changed() => break 'conn (Closed::PoolStopped, String::new()),
         }
     };
     shared.connections.fetch_sub(1, Ordering::Relaxed);
-    tracing::debug!("{peer}: connection ended: {reason}");
+    shared.closed[why as usize].fetch_add(1, Ordering::Relaxed);
+    let now = shared.now_ms();
+    shared
+        .workers
+        .lock()
+        .expect("workers lock")
+        .on_closed(joined, now);
+    tracing::debug!("{peer}: connection ended: {why} {detail}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stratum::pool::ExtranonceMode;
+    use crate::stratum::templates;
+
+    fn test_pool() -> PoolConfig {
+        PoolConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            session: ServerConfig {
+                difficulty: 1.0,
+                vardiff: None,
+                extranonce: ExtranonceMode::Supported,
+            },
+            params: Params::ZELHASH,
+            nonce1_bytes: 4,
+            fixed_nonce1: None,
+            jobs: JobSourceKind::Recorded(templates::recorded()),
+            job_interval: None,
+            rate_window: Duration::from_millis(DEFAULT_RATE_WINDOW_MS),
+        }
+    }
+
+    /// Connects within `connect_in`, then subscribes; the reply's id and the open connection, or
+    /// why there was none.
+    async fn subscribe(
+        addr: SocketAddr,
+        connect_in: Duration,
+    ) -> Result<(String, std::net::TcpStream), String> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let mut sock = tokio::time::timeout(connect_in, TcpStream::connect(addr))
+            .await
+            .map_err(|_| "connect timed out".to_string())?
+            .map_err(|e| format!("connect: {e}"))?;
+        sock.write_all(b"{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}\n")
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(&mut sock)
+            .read_line(&mut line)
+            .await
+            .map_err(|e| format!("read: {e}"))?;
+        let reply: serde_json::Value = serde_json::from_str(&line).map_err(|e| format!("{e}"))?;
+        let sock = sock.into_std().map_err(|e| e.to_string())?;
+        Ok((reply["id"].to_string(), sock))
+    }
+
+    /// 1,000 miners connecting at once to a pool too busy to accept for a moment (checking
+    /// shares, as in `examples/pool_load.rs`) all connect, without waiting for a SYN
+    /// retransmission, and are all served: the listen backlog queues them until the pool
+    /// accepts. With tokio's default backlog of 128 the kernel drops the SYNs beyond it here
+    /// (871 of 1,000 missed the 700 ms), and under load resets connections whose SYN cookie
+    /// fails (`pool_load` lost 23–290 of 1,000).
+    #[test]
+    fn a_thousand_connections_at_once_to_a_busy_pool_are_all_served() {
+        const N: usize = 1000;
+        let pool_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let pool = pool_rt.block_on(PoolHandle::start(test_pool())).unwrap();
+        let addr = pool.addr;
+        // The miners, on a thread and runtime of their own. A dropped SYN is retransmitted after
+        // 1 s, so a connect that needs one misses the 700 ms.
+        let miners = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let connect_in = Duration::from_millis(700);
+                let tasks: Vec<_> = (0..N)
+                    .map(|_| tokio::spawn(subscribe(addr, connect_in)))
+                    .collect();
+                let mut results = Vec::new();
+                for t in tasks {
+                    results.push(t.await.unwrap_or_else(|e| Err(e.to_string())));
+                }
+                results
+            })
+        });
+        // The pool's only thread is busy for a second while they connect, then serves them.
+        std::thread::sleep(Duration::from_secs(1));
+        let results = pool_rt.block_on(async {
+            tokio::task::spawn_blocking(move || miners.join().unwrap())
+                .await
+                .unwrap()
+        });
+        let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(
+            failed.is_empty(),
+            "{} of {N} failed, e.g. {:?}",
+            failed.len(),
+            &failed[..failed.len().min(3)]
+        );
+        assert!(results.iter().all(|r| r.as_ref().unwrap().0 == "1"));
+        assert_eq!(pool.connections(), N as u64);
+        pool.shutdown();
+    }
+
+    /// The pool counts why connections ended: a miner that closes, one that sends garbage.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closed_connections_are_counted_by_reason() {
+        use tokio::io::AsyncWriteExt;
+        let pool = PoolHandle::start(test_pool()).await.unwrap();
+        let (id, sock) = subscribe(pool.addr, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(id, "1");
+        drop(sock);
+        let mut garbage = TcpStream::connect(pool.addr).await.unwrap();
+        garbage.write_all(b"not json\n").await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pool.connections() > 0 || pool.closed().len() < 2 {
+            assert!(Instant::now() < deadline, "{:?}", pool.closed());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            pool.closed(),
+            vec![(Closed::ByMiner, 1), (Closed::Violation, 1)]
+        );
+        pool.shutdown();
+    }
 }

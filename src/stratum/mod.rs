@@ -8,9 +8,8 @@
 //! | [`job`] | `mining.notify`, header assembly, share hash |
 //! | [`difficulty`] | share targets, pool and ccminer difficulty scales |
 //! | [`client`] | the miner's session |
-//! | [`server`] | the pool's session and the byte-exact share check |
+//! | [`pool`] | the test pool's side: submits, the byte-exact share check, sessions, jobs, vardiff |
 //! | [`templates`] | recorded real headers the test pool serves |
-//! | [`vardiff`] | variable difficulty |
 //! | [`hashrate`] | Sol/s from shares with its error bar |
 //! | [`url`] | `stratum+tcp://` / `stratum+ssl://` URLs |
 
@@ -18,16 +17,18 @@ pub mod client;
 pub mod difficulty;
 pub mod hashrate;
 pub mod job;
-pub mod server;
+pub mod pool;
 pub mod templates;
 pub mod url;
-pub mod vardiff;
 pub mod wire;
+
+/// The pool side's former path (the miner's scheduler tests still name it).
+pub use pool as server;
 
 pub use client::{ClientConfig, ClientSession, Event, MiningJob, SessionError, ShareOutcome};
 pub use difficulty::{DifficultyScale, POW_LIMIT};
 pub use hashrate::SolRate;
 pub use job::Notify;
-pub use server::{PoolJob, Reject, ServerConfig, ServerSession};
+pub use pool::{PoolJob, Reject, ServerConfig, ServerSession};
 pub use url::PoolUrl;
 pub use wire::{ErrorCode, Message, RpcError, WireError};
