@@ -91,9 +91,10 @@ async fn mine_for(
 }
 
 /// The pool's Sol/s estimate (8192·ΣD/Δt over accepted shares) must agree with the solutions
-/// the miner itself counted, within 2σ of the estimate (σ = estimate/√n, Poisson): a 95 %
-/// interval, so this fails by chance about once in twenty runs only if something is off by
-/// less than 2σ; with n ≈ 400+ shares, 2σ is about ±10 %. The miner's count is over its own
+/// the miner itself counted, within 3σ of the estimate (σ = estimate/√n, Poisson): a 99.7 %
+/// interval, so an honest run fails by chance about once in 370 (at 2σ it was once in twenty, too
+/// often for CI); with n ≈ 600 shares, 3σ is about ±12 %, still far below any unit or scale
+/// mistake (a wrong 8192, a difficulty scale off by 256, shares dropped on the way). The miner's count is over its own
 /// run, the pool's over the time since authorize until the miner left (its window is longer
 /// than the run) — they differ by milliseconds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,7 +114,7 @@ async fn shares_accepted_and_pool_estimate_matches_local_count() {
     let z = est.sigmas_from(local);
     eprintln!("local {local:.1} Sol/s, pool {est}, {z:.2}σ apart");
     assert!(
-        z <= 2.0,
+        z <= 3.0,
         "pool estimate {est} vs local {local:.1} Sol/s: {z:.2}σ"
     );
     // The pool's own per-worker rate (its window is 10 min, so here the time since authorize)

@@ -14,8 +14,11 @@
 //! - **Nonce ranges**: each epoch starts at a random counter (from the seed), leaving at least
 //!   half of the counter's range ahead; workers are kept apart by their prefix
 //!   ([`NonceLayout::worker_prefix`](super::NonceLayout::worker_prefix)).
-//! - **Flush**: a clean job, a refused job or a disconnect flushes: shares found in older epochs
-//!   are dropped (counted in `stale_local`), not submitted.
+//! - **Flush**: a clean job on a new block (a new previous-block hash), a refused job or a
+//!   disconnect flushes: shares found in older epochs are dropped (counted in `stale_local`), not
+//!   submitted. A clean job on the same block is a template refresh and flushes nothing (s-nomp
+//!   sends every refresh as clean yet keeps the block's earlier jobs valid; the session keeps
+//!   them too).
 //! - **Submit**: a share is submitted only if its epoch is live, the session still knows its job
 //!   with the same `NONCE_1`, it meets the target in force for that job now (a raised target
 //!   applies at once: interop fault 4), and the same (job, nonce, solution) was never submitted.
@@ -208,7 +211,11 @@ impl Engine {
         });
         if !resent {
             self.epoch += 1;
-            if job.notify.clean {
+            let same_block = self
+                .current
+                .as_ref()
+                .is_some_and(|a| a.job.notify.prev_hash == job.notify.prev_hash);
+            if job.notify.clean && !same_block {
                 self.flush_epoch = self.epoch;
             }
         }

@@ -530,8 +530,13 @@ impl ClientSession {
             target_from_pool: self.target.is_some(),
             params: self.cfg.params,
         });
+        // A clean job on a new block forgets the old block's jobs. A clean job on the same
+        // block is a template refresh: s-nomp sends every refresh as clean (it sets param 8, not
+        // 7) yet keeps the block's earlier jobs valid, so they stay submittable here too (a pool
+        // that disagrees answers 21, counted as stale).
         if job.notify.clean {
-            self.jobs.clear();
+            let prev = job.notify.prev_hash;
+            self.jobs.retain(|j| j.notify.prev_hash == prev);
         }
         self.jobs.retain(|j| j.notify.job_id != job.notify.job_id);
         self.jobs.push_back(job.clone());

@@ -22,6 +22,13 @@ fn notify_line(id: &str, clean: bool) -> String {
     Message::notification("mining.notify", n.to_params()).to_line()
 }
 
+/// A job on the next block: block 400000's header with another previous-block hash.
+fn next_block_line(id: &str, clean: bool) -> String {
+    let mut n = Notify::from_header_prefix(id.into(), &block().prefix, &Params::ZELHASH, clean);
+    n.prev_hash[0] ^= 1;
+    Message::notification("mining.notify", n.to_params()).to_line()
+}
+
 fn target_line(difficulty: f64) -> String {
     let t = target_from_difficulty(difficulty, DifficultyScale::Pool).unwrap();
     Message::notification("mining.set_target", vec![json!(target_to_be_hex(t))]).to_line()
@@ -181,9 +188,9 @@ fn stale_shares_are_dropped_not_submitted() {
         [submit_line("1", 0, 3)],
         "not clean: still live"
     );
-    e.on_events(s.on_line(&notify_line("3", true), 3));
+    e.on_events(s.on_line(&next_block_line("3", true), 3));
     e.on_report(report(&a, 1), Some(&mut s), 4);
-    assert!(s.take_outgoing().is_empty(), "clean job flushed epoch 1");
+    assert!(s.take_outgoing().is_empty(), "a new block flushed epoch 1");
     assert_eq!(
         (e.accounting().stale_local, e.accounting().submitted),
         (1, 1)
@@ -201,6 +208,29 @@ fn stale_shares_are_dropped_not_submitted() {
     e.on_report(report(&a, 0), Some(&mut s), 8);
     assert!(s.take_outgoing().is_empty());
     assert_eq!(e.accounting().stale_local, 1, "old NONCE_1");
+}
+
+/// Interop finding (s-nomp): every template refresh comes as a clean job for the same block,
+/// while the pool keeps the block's earlier jobs valid. A share of the earlier job found after
+/// the refresh is submitted, not dropped; a clean job on a new block still flushes.
+#[test]
+fn a_clean_refresh_of_the_same_block_keeps_earlier_shares() {
+    let (mut e, mut s, a) = mining("ccd0", 0.0005);
+    let refresh = work(&e.on_events(s.on_line(&notify_line("ccd1", true), 55_000))).unwrap();
+    assert_eq!(
+        refresh.epoch,
+        a.epoch + 1,
+        "the workers move to the refresh"
+    );
+    e.on_report(report(&a, 0), Some(&mut s), 55_010);
+    assert_eq!(s.take_outgoing(), [submit_line("ccd0", 0, 3)]);
+    e.on_events(s.on_line(&next_block_line("ccd2", true), 120_000));
+    e.on_report(report(&a, 1), Some(&mut s), 120_010);
+    assert!(s.take_outgoing().is_empty(), "the old block's share");
+    assert_eq!(
+        (e.accounting().submitted, e.accounting().stale_local),
+        (1, 1)
+    );
 }
 
 #[test]
