@@ -157,12 +157,14 @@ async fn main() -> anyhow::Result<()> {
             difficulty: 0.0005,
             vardiff: None,
             extranonce: ExtranonceMode::Ignore,
+            difficulty_message: fluxminer::stratum::pool::DifficultyMessage::SetTarget,
         },
         params: Params::ZELHASH,
         nonce1_bytes: 4,
         fixed_nonce1: Some(shares[0].0[..4].to_vec()),
         jobs: JobSourceKind::Replay(tpl),
         job_interval: Some(Duration::from_millis(100)),
+        tls: None,
         rate_window: Duration::from_millis(fluxminer::net::server::DEFAULT_RATE_WINDOW_MS),
     };
     if let Some(limit) = open_files_limit().filter(|&l| l < 2 * conns as u64 + 64) {

@@ -172,6 +172,57 @@ fn pool_refuses_a_difficulty_it_cannot_serve_at_start_up() {
     );
 }
 
+/// Interop fault 9: the pool's TLS listener, difficulty message and scheduled requests from the
+/// command line: it starts (self-signed certificate), says where it listens for TLS, sends the
+/// reconnect, and stops by itself; certificate files that cannot be read are named at start-up.
+#[test]
+fn pool_tls_and_requests_from_the_command_line() {
+    let pool = |more: &[&str]| {
+        let base = [
+            "pool",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ];
+        let out = fluxminer(&[&base[..], more].concat());
+        (out.status.code(), text(&out.stderr))
+    };
+    let (code, err) = pool(&[
+        "--difficulty-message",
+        "both",
+        "--difficulty-scale",
+        "ccminer",
+        "--reconnect-to",
+        "127.0.0.1:3334",
+        "--reconnect-after",
+        "0.2",
+        "--extranonce-every",
+        "0.2",
+        "--duration",
+        "1",
+        "--report-interval",
+        "1",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("pool listening for TLS on 127.0.0.1:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sending client.reconnect to 127.0.0.1:3334"),
+        "{err}"
+    );
+    let (code, err) = pool(&[
+        "--tls-cert",
+        "/nonexistent/cert.pem",
+        "--tls-key",
+        "/nonexistent/key.pem",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+}
+
 /// `cuda` without the NVIDIA driver says why, as an error, never a panic (on a machine with a
 /// card the golden self-test must pass instead).
 #[test]

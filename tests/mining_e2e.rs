@@ -1,6 +1,7 @@
 //! Miner ⇄ built-in pool end to end, on loopback, with small Equihash parameters (48,5) so a
 //! nonce takes milliseconds: shares accepted, the pool's Sol/s estimate against the miner's own
-//! count, vardiff, set_extranonce, and every reject code from a hand-driven client.
+//! count, vardiff, set_extranonce, TLS, client.reconnect, set_difficulty on the ccminer scale,
+//! and every reject code from a hand-driven client.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -11,10 +12,11 @@ use fluxminer::backend::cpu::CpuSolver;
 use fluxminer::equihash::{Params, minimal_from_indices};
 use fluxminer::miner::Accounting;
 use fluxminer::net::client::{ClientDriverConfig, run_miner};
-use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle};
+use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle, TlsListen};
+use fluxminer::net::tls::ServerCert;
 use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
 use fluxminer::stratum::pool::vardiff::VardiffConfig;
-use fluxminer::stratum::pool::{ExtranonceMode, ServerConfig};
+use fluxminer::stratum::pool::{DifficultyMessage, ExtranonceMode, ServerConfig};
 use fluxminer::stratum::templates;
 use fluxminer::stratum::{ClientConfig, DifficultyScale, Message, Notify, PoolUrl};
 use futures_util::{SinkExt, StreamExt};
@@ -31,12 +33,14 @@ fn pool_config(difficulty: f64, vardiff: Option<VardiffConfig>) -> PoolConfig {
             difficulty,
             vardiff,
             extranonce: ExtranonceMode::Supported,
+            difficulty_message: DifficultyMessage::SetTarget,
         },
         params: PARAMS,
         nonce1_bytes: 3,
         fixed_nonce1: None,
         jobs: JobSourceKind::Recorded(templates::recorded()),
         job_interval: None,
+        tls: None,
         rate_window: Duration::from_millis(fluxminer::net::server::DEFAULT_RATE_WINDOW_MS),
     }
 }
@@ -72,11 +76,16 @@ async fn mine_for(
     secs: f64,
     during: impl FnOnce(),
 ) -> (Accounting, f64) {
+    mine_with(driver(pool, worker), secs, during).await
+}
+
+/// [`mine_for`] with the driver configuration `cfg`.
+async fn mine_with(cfg: ClientDriverConfig, secs: f64, during: impl FnOnce()) -> (Accounting, f64) {
     let (status, _) = watch::channel(Accounting::default());
     let (tx, rx) = watch::channel(false);
     let solver: Box<dyn Solver> = Box::new(CpuSolver::new(PARAMS, 2).unwrap());
     let started = std::time::Instant::now();
-    let task = tokio::spawn(run_miner(vec![solver], driver(pool, worker), status, rx));
+    let task = tokio::spawn(run_miner(vec![solver], cfg, status, rx));
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
     during();
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
@@ -187,6 +196,73 @@ async fn vardiff_raises_difficulty_of_a_fast_worker() {
     pool.shutdown();
 }
 
+/// Interop fault 9: the pool's TLS listener with a self-signed certificate made at start is
+/// mined with `--tls-insecure`, every share accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_listener_with_a_self_signed_certificate_is_mined() {
+    let mut cfg = pool_config(0.002, None);
+    cfg.tls = Some(TlsListen {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        cert: ServerCert::SelfSigned(Vec::new()),
+    });
+    let pool = PoolHandle::start(cfg).await.unwrap();
+    let mut d = driver(&pool, "t1e2e.tls");
+    d.pools[0].port = pool.tls_addr.unwrap().port();
+    d.pools[0].tls = true;
+    d.tls_insecure = true;
+    let (acc, _) = mine_with(d, 2.0, || {}).await;
+    assert_eq!(acc.connections, 1, "{acc:?}");
+    assert!(acc.accepted >= 5, "{acc:?}");
+    assert_eq!(acc.rejected(), 0, "{acc:?}");
+    assert_eq!(pool.workers()["t1e2e.tls"].accepted, acc.accepted);
+    pool.shutdown();
+}
+
+/// Interop fault 9: `client.reconnect` moves the miner to the pool it names; it mines there
+/// with no reject, and leaves the first pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reconnect_moves_the_miner() {
+    let from = PoolHandle::start(pool_config(0.002, None)).await.unwrap();
+    let to = PoolHandle::start(pool_config(0.002, None)).await.unwrap();
+    let (f, port) = (from.clone(), to.addr.port());
+    let (acc, _) = mine_for(&from, "t1e2e.move", 3.0, move || {
+        f.reconnect("127.0.0.1", port, 0)
+    })
+    .await;
+    assert_eq!(acc.connections, 2, "{acc:?}");
+    assert_eq!(from.connections(), 0);
+    let (before, after) = (
+        from.workers()["t1e2e.move"].accepted,
+        to.workers()["t1e2e.move"].accepted,
+    );
+    assert!(before > 0 && after > 0, "{before} then {after}");
+    assert_eq!(before + after, acc.accepted, "{acc:?}");
+    assert_eq!(acc.rejected(), 0, "{acc:?}");
+    from.shutdown();
+    to.shutdown();
+}
+
+/// Interop fault 9: a pool announcing the difficulty with `mining.set_difficulty` on the
+/// yiimp/ccminer scale, mined with the ccminer scale (`--ccminer-difficulty`): no reject, and
+/// both sides credit the same difficulty, ≈ the pool's 0.002.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_difficulty_on_the_ccminer_scale_has_no_rejects() {
+    let mut cfg = pool_config(0.002, None);
+    cfg.session.difficulty_message = DifficultyMessage::SetDifficulty(DifficultyScale::Ccminer);
+    let pool = PoolHandle::start(cfg).await.unwrap();
+    let mut d = driver(&pool, "t1e2e.cc");
+    d.session.scale = DifficultyScale::Ccminer;
+    let (acc, _) = mine_with(d, 2.0, || {}).await;
+    assert!(acc.accepted >= 5, "{acc:?}");
+    assert_eq!(acc.rejected(), 0, "{acc:?}");
+    let w = pool.workers()["t1e2e.cc"].clone();
+    assert_eq!(w.accepted, acc.accepted);
+    let mean = w.sum_difficulty / w.accepted as f64;
+    assert!((mean / 0.002 - 1.0).abs() < 1e-4, "{mean}");
+    assert!((acc.accepted_difficulty / w.sum_difficulty - 1.0).abs() < 1e-9);
+    pool.shutdown();
+}
+
 struct RawClient {
     framed: tokio_util::codec::Framed<TcpStream, tokio_util::codec::LinesCodec>,
     next_id: u64,
@@ -211,6 +287,19 @@ impl RawClient {
             let v: Value = serde_json::from_str(&line).unwrap();
             if v["id"] == json!(id) {
                 return v;
+            }
+        }
+    }
+
+    /// The lines up to and including the next `mining.notify`.
+    async fn lines_through_notify(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.framed.next().await.unwrap().unwrap();
+            let notify = line.contains("\"mining.notify\"");
+            lines.push(line);
+            if notify {
+                return lines;
             }
         }
     }
@@ -396,5 +485,35 @@ async fn per_worker_rows_are_bounded() {
     let total: u64 = rows.values().map(|w| w.rejected.iter().sum::<u64>()).sum();
     assert_eq!(total, n as u64, "every reject still counted");
     assert!(rows[OTHER_WORKERS].rejected.iter().sum::<u64>() >= 200);
+    pool.shutdown();
+}
+
+/// Interop fault 9: `mining.set_extranonce` goes only to connections that sent
+/// `mining.extranonce.subscribe` (NiceHash does the same; others may not understand it), with a
+/// new `NONCE_1` and the `NONCE_2` size, before the next job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_extranonce_goes_to_extranonce_subscribers_only() {
+    let pool = PoolHandle::start(pool_config(0.001, None)).await.unwrap();
+    let subscribe = json!(["raw", null, "127.0.0.1", 0]);
+    let mut xn = RawClient::connect(pool.addr).await;
+    let old = xn.call("mining.subscribe", subscribe.clone()).await["result"][1].clone();
+    xn.next_notify().await;
+    assert_eq!(
+        xn.call("mining.extranonce.subscribe", json!([])).await["result"],
+        json!(true)
+    );
+    let mut plain = RawClient::connect(pool.addr).await;
+    plain.call("mining.subscribe", subscribe).await;
+    plain.next_notify().await;
+    pool.rotate_extranonce();
+    let lines = xn.lines_through_notify().await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let set: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(set["method"], json!("mining.set_extranonce"), "{lines:?}");
+    let new = set["params"][0].as_str().unwrap();
+    assert!(new.len() == 6 && json!(new) != old, "{old} → {new}");
+    assert_eq!(set["params"][1], json!(29));
+    let lines = plain.lines_through_notify().await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
     pool.shutdown();
 }

@@ -126,12 +126,14 @@ pub async fn start_test_pool(
             difficulty,
             vardiff: None,
             extranonce: ExtranonceMode::Supported,
+            difficulty_message: crate::stratum::pool::DifficultyMessage::SetTarget,
         },
         params,
         nonce1_bytes: 4,
         fixed_nonce1: None,
         jobs: JobSourceKind::Recorded(templates::recorded()),
         job_interval: Some(Duration::from_secs(120)),
+        tls: None,
         rate_window: Duration::from_millis(crate::net::server::DEFAULT_RATE_WINDOW_MS),
     };
     Ok(PoolHandle::start(cfg).await?)

@@ -1,5 +1,6 @@
-//! The pool server: a tokio TCP listener, one task per miner connection running a
-//! [`ServerSession`], a shared job book, jobs rotated on a timer, and per-worker statistics.
+//! The pool server: a tokio TCP listener and optionally a TLS one, one task per miner connection
+//! running a [`ServerSession`], a shared job book, jobs rotated on a timer, per-worker
+//! statistics, and on request `client.reconnect` or `mining.set_extranonce` to every connection.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,7 +14,8 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 use tokio_util::codec::LinesCodecError;
 
-use super::lines;
+use super::tls::{self, ServerCert, ServerTlsError};
+use super::{Stream, lines};
 use crate::consensus::hash::sha256d;
 use crate::equihash::Params;
 pub use crate::stratum::pool::{
@@ -54,10 +56,40 @@ pub struct PoolConfig {
     pub jobs: JobSourceKind,
     /// A new job this often (None: only on demand).
     pub job_interval: Option<Duration>,
+    /// A TLS listener too, if set.
+    pub tls: Option<TlsListen>,
     /// Per-worker Sol/s covers this much of the latest time
     /// ([`DEFAULT_RATE_WINDOW_MS`] by default).
     pub rate_window: Duration,
 }
+
+/// The pool's TLS listener.
+#[derive(Debug, Clone)]
+pub struct TlsListen {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Its certificate.
+    pub cert: ServerCert,
+}
+
+/// Why the pool could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// An address could not be bound.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The TLS listener could not be set up.
+    #[error(transparent)]
+    Tls(#[from] ServerTlsError),
+}
+
+/// A TLS handshake that takes longer than this is given up.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections the kernel queues for the pool before it accepts them (the kernel caps it at
 /// `net.core.somaxconn`, 4096 by default since Linux 5.4). tokio's `TcpListener::bind` uses 128:
@@ -67,15 +99,18 @@ pub struct PoolConfig {
 pub const LISTEN_BACKLOG: u32 = 4096;
 
 /// Binds `addr` with [`LISTEN_BACKLOG`].
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    let listen = || {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
     };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
+    listen().map_err(|error| StartError::Bind { addr, error })
 }
 
 /// Why the pool's side of a connection ended.
@@ -93,17 +128,20 @@ pub enum Closed {
     Violation,
     /// The pool was shut down.
     PoolStopped,
+    /// The TLS handshake failed or timed out (the connection never opened).
+    TlsHandshake,
 }
 
 impl Closed {
     /// Every reason, in the order of [`PoolHandle::closed`].
-    pub const ALL: [Closed; 6] = [
+    pub const ALL: [Closed; 7] = [
         Closed::ByMiner,
         Closed::ReadFailed,
         Closed::WriteFailed,
         Closed::LineTooLong,
         Closed::Violation,
         Closed::PoolStopped,
+        Closed::TlsHandshake,
     ];
 }
 
@@ -116,6 +154,7 @@ impl std::fmt::Display for Closed {
             Closed::LineTooLong => "line too long",
             Closed::Violation => "protocol violation",
             Closed::PoolStopped => "pool stopped",
+            Closed::TlsHandshake => "TLS handshake failed",
         })
     }
 }
@@ -140,6 +179,11 @@ struct Shared {
 enum Command {
     Job(Arc<PoolJob>),
     RotateExtranonce,
+    Reconnect {
+        host: String,
+        port: u16,
+        wait_s: u64,
+    },
 }
 
 /// Book as a [`JobSource`] behind its lock.
@@ -159,6 +203,8 @@ impl JobSource for BookRef<'_> {
 pub struct PoolHandle {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The address of its TLS listener, if any.
+    pub tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
 }
@@ -256,10 +302,22 @@ impl PoolHandle {
     /// Starts listening and serving. The first job exists before this returns.
     ///
     /// # Errors
-    /// When the address cannot be bound.
-    pub async fn start(cfg: PoolConfig) -> std::io::Result<PoolHandle> {
+    /// When an address cannot be bound or the TLS certificate cannot be made or read.
+    pub async fn start(cfg: PoolConfig) -> Result<PoolHandle, StartError> {
         let listener = bind(cfg.listen)?;
-        let addr = listener.local_addr()?;
+        let local = |l: &TcpListener, addr| {
+            l.local_addr()
+                .map_err(|error| StartError::Bind { addr, error })
+        };
+        let addr = local(&listener, cfg.listen)?;
+        let tls_listener = match &cfg.tls {
+            Some(t) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&t.cert)?);
+                let l = bind(t.addr)?;
+                Some((local(&l, t.addr)?, l, acceptor))
+            }
+            None => None,
+        };
         let (tx, _) = broadcast::channel(1024);
         let (stop, stop_rx) = watch::channel(false);
         let interval = cfg.job_interval;
@@ -278,11 +336,25 @@ impl PoolHandle {
             tx,
         });
         shared.make_job(true);
-        tokio::spawn(accept_loop(listener, shared.clone(), stop_rx.clone()));
+        tokio::spawn(accept_loop(listener, shared.clone(), stop_rx.clone(), None));
+        let tls_addr = tls_listener.map(|(a, l, acceptor)| {
+            tokio::spawn(accept_loop(
+                l,
+                shared.clone(),
+                stop_rx.clone(),
+                Some(acceptor),
+            ));
+            a
+        });
         if let Some(every) = interval {
             tokio::spawn(rotate_jobs(shared.clone(), every, stop_rx));
         }
-        Ok(PoolHandle { addr, shared, stop })
+        Ok(PoolHandle {
+            addr,
+            tls_addr,
+            shared,
+            stop,
+        })
     }
 
     /// Issues a new job to every connection now.
@@ -290,10 +362,20 @@ impl PoolHandle {
         self.shared.make_job(clean)
     }
 
-    /// Sends every connection a fresh `NONCE_1` with `mining.set_extranonce`, then a new job.
+    /// Sends every connection that subscribed to extranonce changes (and that the pool told
+    /// `true`) a fresh `NONCE_1` with `mining.set_extranonce`, then a new job to all.
     pub fn rotate_extranonce(&self) {
         let _ = self.shared.tx.send(Command::RotateExtranonce);
         self.shared.make_job(false);
+    }
+
+    /// Sends every connection `client.reconnect` to `host:port` after `wait_s` seconds.
+    pub fn reconnect(&self, host: &str, port: u16, wait_s: u64) {
+        let _ = self.shared.tx.send(Command::Reconnect {
+            host: host.to_string(),
+            port,
+            wait_s,
+        });
     }
 
     /// Per-worker statistics.
@@ -377,13 +459,18 @@ async fn rotate_jobs(shared: Arc<Shared>, every: Duration, mut stop: watch::Rece
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     loop {
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((sock, peer)) => {
                     let _ = sock.set_nodelay(true);
-                    tokio::spawn(connection(sock, peer, shared.clone(), stop.clone()));
+                    tokio::spawn(serve(sock, peer, shared.clone(), stop.clone(), tls.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
@@ -395,8 +482,31 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     }
 }
 
-async fn connection(
+/// Serves one accepted socket, after a TLS handshake on the TLS listener.
+async fn serve(
     sock: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let Some(acceptor) = tls else {
+        return connection(sock, peer, shared, stop).await;
+    };
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(sock)).await {
+        Ok(Ok(stream)) => connection(stream, peer, shared, stop).await,
+        Ok(Err(e)) => tls_failed(&shared, peer, &e.to_string()),
+        Err(_) => tls_failed(&shared, peer, "timed out"),
+    }
+}
+
+fn tls_failed(shared: &Shared, peer: SocketAddr, why: &str) {
+    shared.closed[Closed::TlsHandshake as usize].fetch_add(1, Ordering::Relaxed);
+    tracing::debug!("{peer}: TLS handshake failed: {why}");
+}
+
+async fn connection<S: Stream>(
+    sock: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
@@ -432,7 +542,8 @@ async fn connection(
             },
             cmd = rx.recv() => match cmd {
                 Ok(Command::Job(job)) if s.is_subscribed() => s.send_job(&job),
-                Ok(Command::RotateExtranonce) if s.is_subscribed() => s.set_extranonce(shared.nonce1()),
+                Ok(Command::RotateExtranonce) if s.wants_extranonce() => s.set_extranonce(shared.nonce1()),
+                Ok(Command::Reconnect { host, port, wait_s }) => s.reconnect(&host, port, wait_s),
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!("{peer}: {n} pool commands skipped"),
                 Err(broadcast::error::RecvError::Closed) => break 'conn (Closed::PoolStopped, String::new()),
@@ -464,12 +575,14 @@ mod tests {
                 difficulty: 1.0,
                 vardiff: None,
                 extranonce: ExtranonceMode::Supported,
+                difficulty_message: crate::stratum::pool::DifficultyMessage::SetTarget,
             },
             params: Params::ZELHASH,
             nonce1_bytes: 4,
             fixed_nonce1: None,
             jobs: JobSourceKind::Recorded(templates::recorded()),
             job_interval: None,
+            tls: None,
             rate_window: Duration::from_millis(DEFAULT_RATE_WINDOW_MS),
         }
     }

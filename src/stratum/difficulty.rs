@@ -146,6 +146,17 @@ pub fn u256_to_f64(v: U256) -> f64 {
     })
 }
 
+/// Pool-scale difficulty `d` on `scale`: the same number on the pool scale, `d ·
+/// diff1(ccminer) / powLimit` (≈ 32·d) on the ccminer scale.
+pub fn difficulty_in_scale(d: f64, scale: DifficultyScale) -> f64 {
+    match scale {
+        DifficultyScale::Pool => d,
+        DifficultyScale::Ccminer => {
+            d * u256_to_f64(CCMINER_DIFF1.to_uint()) / u256_to_f64(POW_LIMIT.to_uint())
+        }
+    }
+}
+
 /// The pool-scale difficulty of a target, `powLimit / target`.
 pub fn difficulty_of_target(t: Target) -> f64 {
     u256_to_f64(POW_LIMIT.to_uint()) / u256_to_f64(t.to_uint()).max(1.0)

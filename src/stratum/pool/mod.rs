@@ -18,7 +18,7 @@ pub mod submit;
 pub mod vardiff;
 
 pub use jobs::{JOBS_KEPT, JobBook, JobSource, PoolJob};
-pub use session::{ExtranonceMode, ServerConfig, ServerEvent, ServerSession};
+pub use session::{DifficultyMessage, ExtranonceMode, ServerConfig, ServerEvent, ServerSession};
 pub use share::{Accepted, NTIME_AHEAD_S, Reject, check_share};
 pub use stats::{
     DEFAULT_RATE_WINDOW_MS, Joined, MAX_WORKER_ROWS, OTHER_WORKERS, WorkerStats, WorkerTable,

@@ -1,7 +1,8 @@
 //! One connection's session on the pool side, sans I/O: subscribe and authorize (in either
-//! order), jobs with the target and `NONCE_1` in force for each, `set_target` and
-//! `set_extranonce`, vardiff re-issues, and submits judged by [`check_share`] against a
-//! duplicate set per block template.
+//! order), jobs with the target and `NONCE_1` in force for each, the difficulty as
+//! `mining.set_target` and/or `mining.set_difficulty`, `set_extranonce` to connections that
+//! subscribed to it, `client.reconnect`, vardiff re-issues, and submits judged by
+//! [`check_share`] against a duplicate set per block template.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -13,7 +14,7 @@ use super::submit::Submit;
 use super::vardiff::{Vardiff, VardiffConfig};
 use crate::consensus::Target;
 use crate::stratum::difficulty::{
-    DifficultyScale, TargetError, target_from_difficulty, target_to_be_hex,
+    DifficultyScale, TargetError, difficulty_in_scale, target_from_difficulty, target_to_be_hex,
 };
 use crate::stratum::job::{NONCE_LEN, Notify};
 use crate::stratum::wire::{ErrorCode, Message, Request, RpcError};
@@ -30,6 +31,49 @@ pub enum ExtranonceMode {
     Ignore,
 }
 
+/// How the pool tells a connection its share difficulty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DifficultyMessage {
+    /// `mining.set_target` (ZIP 301; s-nomp, magicpool).
+    #[default]
+    SetTarget,
+    /// `mining.set_difficulty` only, on this scale (yiimp-based pools: the ccminer scale).
+    SetDifficulty(DifficultyScale),
+    /// `mining.set_difficulty` on this scale, then `mining.set_target` (miningcore with a static
+    /// difficulty).
+    Both(DifficultyScale),
+}
+
+impl DifficultyMessage {
+    /// The lines that announce pool-scale difficulty `d`, and the target a miner derives from
+    /// them, which is the target the pool then judges by: `powLimit / d` for `set_target`,
+    /// `diff1(scale) / D` for a `set_difficulty` of D (so a miner reading the number on the
+    /// announced scale and the pool agree to the bit).
+    ///
+    /// # Errors
+    /// When `d` gives no usable target.
+    pub fn announce(self, d: f64) -> Result<(Target, Vec<String>), TargetError> {
+        let set_target = |t| {
+            Message::notification("mining.set_target", vec![json!(target_to_be_hex(t))]).to_line()
+        };
+        let scale = match self {
+            DifficultyMessage::SetTarget => {
+                let t = target_from_difficulty(d, DifficultyScale::Pool)?;
+                return Ok((t, vec![set_target(t)]));
+            }
+            DifficultyMessage::SetDifficulty(scale) | DifficultyMessage::Both(scale) => scale,
+        };
+        let sent = difficulty_in_scale(d, scale);
+        let t = target_from_difficulty(sent, scale)?;
+        let mut lines =
+            vec![Message::notification("mining.set_difficulty", vec![json!(sent)]).to_line()];
+        if matches!(self, DifficultyMessage::Both(_)) {
+            lines.push(set_target(t));
+        }
+        Ok((t, lines))
+    }
+}
+
 /// Settings of the pool side.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -39,6 +83,8 @@ pub struct ServerConfig {
     pub vardiff: Option<VardiffConfig>,
     /// How to answer `mining.extranonce.subscribe`.
     pub extranonce: ExtranonceMode,
+    /// How to announce the difficulty.
+    pub difficulty_message: DifficultyMessage,
 }
 
 /// What happened on a connection, for the pool's statistics and the driver.
@@ -89,6 +135,8 @@ pub struct ServerSession {
     cfg: ServerConfig,
     nonce1: Vec<u8>,
     subscribed: bool,
+    /// Whether the miner sent `mining.extranonce.subscribe` and the pool agreed.
+    extranonce_subscribed: bool,
     workers: HashSet<String>,
     difficulty: f64,
     target: Target,
@@ -110,11 +158,12 @@ impl ServerSession {
     pub fn new(cfg: ServerConfig, nonce1: Vec<u8>) -> Result<ServerSession, TargetError> {
         let vardiff = cfg.vardiff.map(|v| Vardiff::new(v, cfg.difficulty));
         let difficulty = vardiff.as_ref().map_or(cfg.difficulty, Vardiff::difficulty);
-        let target = target_from_difficulty(difficulty, DifficultyScale::Pool)?;
+        let (target, _) = cfg.difficulty_message.announce(difficulty)?;
         Ok(ServerSession {
             cfg,
             nonce1,
             subscribed: false,
+            extranonce_subscribed: false,
             workers: HashSet::new(),
             difficulty,
             target,
@@ -164,24 +213,40 @@ impl ServerSession {
         self.seen.retain(|base, _| live.contains(base.as_str()));
     }
 
-    /// Sets the difficulty for jobs sent from now on and queues `mining.set_target`.
+    /// Sets the pool-scale difficulty for jobs sent from now on and queues its announcement
+    /// ([`DifficultyMessage`]).
     ///
     /// # Errors
     /// When `d` gives no usable target.
     pub fn set_difficulty(&mut self, d: f64) -> Result<(), TargetError> {
-        self.target = target_from_difficulty(d, DifficultyScale::Pool)?;
+        let (target, lines) = self.cfg.difficulty_message.announce(d)?;
+        self.target = target;
         self.difficulty = d;
-        self.outgoing.push(
-            Message::notification(
-                "mining.set_target",
-                vec![json!(target_to_be_hex(self.target))],
-            )
-            .to_line(),
-        );
+        self.outgoing.extend(lines);
         Ok(())
     }
 
+    /// Whether `mining.set_extranonce` may be sent: the miner subscribed to the pool and to
+    /// extranonce changes, and the pool agreed (NiceHash sends it only then; a miner that did
+    /// not ask may not understand it).
+    pub fn wants_extranonce(&self) -> bool {
+        self.subscribed && self.extranonce_subscribed
+    }
+
+    /// Queues `client.reconnect` to `host:port` after `wait_s` seconds (the miner leaves; the
+    /// pool does not close the connection itself).
+    pub fn reconnect(&mut self, host: &str, port: u16, wait_s: u64) {
+        self.outgoing.push(
+            Message::notification(
+                "client.reconnect",
+                vec![json!(host), json!(port), json!(wait_s)],
+            )
+            .to_line(),
+        );
+    }
+
     /// Queues `mining.set_extranonce`; the new `NONCE_1` applies to jobs sent from now on.
+    /// Callers check [`ServerSession::wants_extranonce`] first.
     pub fn set_extranonce(&mut self, nonce1: Vec<u8>) {
         self.outgoing.push(
             Message::notification(
@@ -286,7 +351,10 @@ impl ServerSession {
             }
             "mining.extranonce.subscribe" => {
                 match self.cfg.extranonce {
-                    ExtranonceMode::Supported => self.reply(r.id, Ok(json!(true))),
+                    ExtranonceMode::Supported => {
+                        self.extranonce_subscribed = true;
+                        self.reply(r.id, Ok(json!(true)));
+                    }
                     ExtranonceMode::NotSupported => {
                         self.reply(r.id, Err(RpcError::new(ErrorCode::Other, "Not supported.")));
                     }
@@ -364,6 +432,7 @@ impl ServerSession {
 mod tests {
     use super::*;
     use crate::equihash::Params;
+    use crate::stratum::difficulty::target_from_difficulty;
     use crate::stratum::job::solution_with_length;
     use crate::stratum::pool::JobBook;
     use crate::stratum::templates;
@@ -387,6 +456,7 @@ mod tests {
             difficulty: 1.0,
             vardiff,
             extranonce: ExtranonceMode::default(),
+            difficulty_message: DifficultyMessage::SetTarget,
         };
         let mut s = ServerSession::new(cfg, nonce[..4].to_vec()).unwrap();
         let now = u64::from(job.notify.time_u32()) + 10;
@@ -473,6 +543,7 @@ mod tests {
             difficulty: 1.0,
             vardiff: Some(VardiffConfig::default()),
             extranonce: ExtranonceMode::default(),
+            difficulty_message: DifficultyMessage::SetTarget,
         };
         let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4]).unwrap();
         s.on_line(
@@ -538,6 +609,7 @@ mod tests {
             difficulty: 1.0,
             vardiff: None,
             extranonce: ExtranonceMode::default(),
+            difficulty_message: DifficultyMessage::SetTarget,
         };
         let mut s = ServerSession::new(cfg, vec![1, 2, 3, 4]).unwrap();
         let ev = s.on_line(
@@ -567,6 +639,95 @@ mod tests {
         assert!(
             s.take_outgoing()[0].contains("[25,"),
             "submit before subscribe"
+        );
+    }
+
+    fn bare_session(cfg_with: impl FnOnce(&mut ServerConfig)) -> ServerSession {
+        let mut cfg = ServerConfig {
+            difficulty: 0.05,
+            vardiff: None,
+            extranonce: ExtranonceMode::Supported,
+            difficulty_message: DifficultyMessage::SetTarget,
+        };
+        cfg_with(&mut cfg);
+        ServerSession::new(cfg, vec![1, 2, 3, 4]).unwrap()
+    }
+
+    /// Interop fault 9: the difficulty is announced as configured, and the target the pool then
+    /// judges by is the one a miner derives from the announcement on its scale.
+    #[test]
+    fn difficulty_is_announced_as_configured() {
+        let pool_target = target_from_difficulty(0.05, DifficultyScale::Pool).unwrap();
+        let set_target = format!(
+            r#"{{"id":null,"method":"mining.set_target","params":["{}"]}}"#,
+            target_to_be_hex(pool_target)
+        );
+        let (t, lines) = DifficultyMessage::SetTarget.announce(0.05).unwrap();
+        assert_eq!((t, lines), (pool_target, vec![set_target]));
+        let pool_scale = DifficultyMessage::SetDifficulty(DifficultyScale::Pool);
+        assert_eq!(
+            pool_scale.announce(0.05).unwrap(),
+            (
+                pool_target,
+                vec![r#"{"id":null,"method":"mining.set_difficulty","params":[0.05]}"#.into()]
+            )
+        );
+        // yiimp's scale: ≈ 32 × the pool's (0.05 → 1.599975…), judged by 00ffff·2^224 / D.
+        let cc = difficulty_in_scale(0.05, DifficultyScale::Ccminer);
+        assert!((cc - 1.6).abs() < 1e-4, "{cc}");
+        let cc_target = target_from_difficulty(cc, DifficultyScale::Ccminer).unwrap();
+        let set_difficulty =
+            format!(r#"{{"id":null,"method":"mining.set_difficulty","params":[{cc}]}}"#);
+        let both = DifficultyMessage::Both(DifficultyScale::Ccminer);
+        let (t, lines) = both.announce(0.05).unwrap();
+        assert_eq!(t, cc_target);
+        assert_eq!(
+            lines,
+            vec![
+                set_difficulty,
+                format!(
+                    r#"{{"id":null,"method":"mining.set_target","params":["{}"]}}"#,
+                    target_to_be_hex(cc_target)
+                )
+            ]
+        );
+        // The session sends it at subscribe.
+        let mut s = bare_session(|c| c.difficulty_message = both);
+        s.on_line(
+            r#"{"id":1,"method":"mining.subscribe","params":[]}"#,
+            &JobBook::default(),
+            0,
+            0,
+        );
+        assert_eq!(&s.take_outgoing()[1..], &lines[..]);
+    }
+
+    /// Interop fault 9: `set_extranonce` only goes to connections that subscribed to it and were
+    /// told `true`; `client.reconnect` is sent as `[HOST, PORT, WAIT]`.
+    #[test]
+    fn set_extranonce_only_to_subscribers_and_reconnect_line() {
+        let book = JobBook::default();
+        let subscribe = r#"{"id":1,"method":"mining.subscribe","params":[]}"#;
+        let xnsub = r#"{"id":2,"method":"mining.extranonce.subscribe","params":[]}"#;
+        let cases = [
+            (ExtranonceMode::Supported, vec![subscribe, xnsub], true),
+            (ExtranonceMode::Supported, vec![subscribe], false),
+            (ExtranonceMode::Supported, vec![xnsub, subscribe], false),
+            (ExtranonceMode::NotSupported, vec![subscribe, xnsub], false),
+            (ExtranonceMode::Ignore, vec![subscribe, xnsub], false),
+        ];
+        for (mode, lines, wants) in cases {
+            let mut s = bare_session(|c| c.extranonce = mode);
+            for l in &lines {
+                s.on_line(l, &book, 0, 0);
+            }
+            assert_eq!(s.wants_extranonce(), wants, "{mode:?} {lines:?}");
+        }
+        let mut s = bare_session(|_| {});
+        s.reconnect("pool.example", 3334, 5);
+        assert_eq!(
+            s.take_outgoing(),
+            vec![r#"{"id":null,"method":"client.reconnect","params":["pool.example",3334,5]}"#]
         );
     }
 }

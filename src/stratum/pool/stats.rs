@@ -141,30 +141,38 @@ impl WorkerTable {
         &self.rows
     }
 
-    /// The row `name` is counted in, created if missing.
-    fn row(&mut self, name: &str, now_ms: u64) -> (String, &mut WorkerStats) {
-        let key = if self.rows.len() < MAX_WORKER_ROWS || self.rows.contains_key(name) {
+    /// The row `name` is counted in: its own while there is room, else [`OTHER_WORKERS`].
+    fn key<'a>(&self, name: &'a str) -> &'a str {
+        if self.rows.len() < MAX_WORKER_ROWS || self.rows.contains_key(name) {
             name
         } else {
             OTHER_WORKERS
-        };
-        let stats = self
-            .rows
-            .entry(key.to_string())
-            .or_insert_with(|| WorkerStats {
+        }
+    }
+
+    /// The row `name` is counted in, created if missing (no allocation when it exists).
+    fn row(&mut self, name: &str, now_ms: u64) -> &mut WorkerStats {
+        let key = self.key(name);
+        if !self.rows.contains_key(key) {
+            let fresh = WorkerStats {
                 since_ms: now_ms,
                 ..WorkerStats::default()
-            });
-        (key.to_string(), stats)
+            };
+            self.rows.insert(key.to_string(), fresh);
+        }
+        self.rows.get_mut(key).expect("row inserted above")
     }
 
     /// `conn` mines as `name` from `now_ms` (once per connection and row).
     fn join(&mut self, conn: &mut Joined, name: &str, now_ms: u64) {
-        let (row, stats) = self.row(name, now_ms);
-        if conn.0.insert(row) {
-            stats.connections += 1;
-            stats.left_ms = None;
+        let key = self.key(name);
+        if conn.0.contains(key) {
+            return;
         }
+        conn.0.insert(key.to_string());
+        let stats = self.row(key, now_ms);
+        stats.connections += 1;
+        stats.left_ms = None;
     }
 
     /// Counts what `ev` says happened on `conn` at `now_ms`: an authorize or an accepted share
@@ -175,12 +183,12 @@ impl WorkerTable {
             ServerEvent::Authorized { worker } => self.join(conn, worker, now_ms),
             ServerEvent::Accepted { worker, share } => {
                 self.join(conn, worker, now_ms);
-                let (_, s) = self.row(worker, now_ms);
+                let s = self.row(worker, now_ms);
                 s.add_share(share.difficulty, now_ms, width);
                 s.blocks += u64::from(share.block_candidate);
             }
             ServerEvent::Rejected { worker, reject } => {
-                let (_, s) = self.row(worker, now_ms);
+                let s = self.row(worker, now_ms);
                 s.rejected[WorkerStats::slot(reject.code())] += 1;
             }
             ServerEvent::Retarget { .. } | ServerEvent::Violation(_) => {}
