@@ -8,8 +8,9 @@ use consensus_support::chaingen::{
     self, CHAIN_LEN, EMERGENCY_HEIGHT, PON_HEIGHT, Template, chain, emergency_block, mine_pon,
     mine_pow, node_public_key, template_after, test_params, validate_at,
 };
-use fluxminer::consensus::chain::{ChainWindow, Clock};
+use fluxminer::consensus::chain::{ChainView, ChainWindow, Clock};
 use fluxminer::consensus::params::Checkpoint;
+use fluxminer::consensus::validate::validate_header;
 use fluxminer::consensus::{
     BlockHash, CompactTarget, Header, HeaderError, Height, NetworkParams, Proof, pon,
 };
@@ -80,14 +81,16 @@ fn editing_any_header_fails_validation_at_that_height() {
     let c = chain();
     for h in 1..CHAIN_LEN {
         let orig = &c.headers[h as usize];
-        // Every height: a wrong parent link.
-        let mut e = orig.clone();
-        e.prev_hash = BlockHash::from_internal_bytes([0xab; 32]);
-        assert!(
-            matches!(
-                validate_at(p, h, &e),
-                Err(HeaderError::PrevHashMismatch { .. })
-            ),
+        // Every height: a parent whose hash is not the header's previous hash. (Editing the
+        // header's field instead changes its Equihash input or ponHash, which fluxd checks
+        // first.)
+        let other = BlockHash::from_internal_bytes([0xab; 32]);
+        assert_eq!(
+            validate_with_parent_hash(p, h, orig, other),
+            Err(HeaderError::PrevHashMismatch {
+                expected: other,
+                found: orig.prev_hash
+            }),
             "height {h}"
         );
         // Every height: a layout-specific cheap rule.
@@ -107,6 +110,25 @@ fn editing_any_header_fails_validation_at_that_height() {
         // And the untouched header is still valid there.
         validate_at(p, h, orig).unwrap_or_else(|e| panic!("height {h}: {e}"));
     }
+}
+
+/// Validates `header` at `height` on the generated chain with the parent's hash replaced.
+fn validate_with_parent_hash(
+    p: &NetworkParams,
+    height: u32,
+    header: &Header,
+    parent_hash: BlockHash,
+) -> Result<(), HeaderError> {
+    let w = &chain().windows[height as usize];
+    let view = |h: Height| {
+        w.entry(h).map(|mut e| {
+            if h.0 + 1 == height {
+                e.hash = parent_hash;
+            }
+            e
+        })
+    };
+    validate_header(p, header, Height(height), &view, &chaingen::clock_for(w)).map(|_| ())
 }
 
 /// A compact value with a different target than `bits` that still decodes and is within limits.
@@ -207,7 +229,9 @@ fn timestamp_rules() {
 #[test]
 fn era_rules_at_the_pon_switch() {
     let p = test_params();
-    let t = template(PON_HEIGHT);
+    // A PoW header that passes the context-free rules (its nBits within powLimit).
+    let mut t = template(PON_HEIGHT);
+    t.bits = p.pow_limit.to_compact_lossy();
     let pow = mine_pow(&t, Some(p.pow_limit));
     assert_eq!(
         validate_at(p, PON_HEIGHT, &pow),
@@ -216,7 +240,7 @@ fn era_rules_at_the_pon_switch() {
         })
     );
     let t = template(PON_HEIGHT - 1);
-    let early = mine_pon(p, &t, None);
+    let early = mine_pon(p, &t, target(&t));
     assert_eq!(
         validate_at(p, PON_HEIGHT - 1, &early),
         Err(HeaderError::PrematurePonBlock {
@@ -305,7 +329,14 @@ fn emergency_blocks_need_two_distinct_emergency_keys() {
     pon::check_pon_signature(p, good, &[]).unwrap();
     let t = template(EMERGENCY_HEIGHT);
     let one = emergency_block(p, &t, 1);
-    validate_at(p, EMERGENCY_HEIGHT, &one).expect("header stage does not check signatures");
+    // fluxd checks the multisig at header stage (whatever its signature flag says).
+    assert_eq!(
+        validate_at(p, EMERGENCY_HEIGHT, &one),
+        Err(HeaderError::EmergencyTooFewSignatures {
+            valid: 0,
+            required: 2
+        })
+    );
     assert_eq!(
         pon::check_pon_signature(p, &one, &[]),
         Err(HeaderError::EmergencyTooFewSignatures {
@@ -363,13 +394,27 @@ fn solution_rules_on_generated_headers() {
         validate_at(p, 50, &e),
         Err(HeaderError::InvalidSolution { .. })
     ));
-    // A 52-byte (125,4-sized) solution is not allowed on this 48,5 network.
+    // A 52-byte (125,4-sized) garbage solution: fluxd checks Equihash before the sizes allowed
+    // at the height, so it is an invalid solution.
     let mut e = chain().headers[50].clone();
     if let Proof::Work { solution, .. } = &mut e.proof {
         *solution = vec![7; 52];
     }
-    assert_eq!(
+    assert!(matches!(
         validate_at(p, 50, &regrind_nonce(&e)),
+        Err(HeaderError::InvalidSolution { .. })
+    ));
+    // A valid 125,4 header (block 400000) is refused by size on this 48,5 network.
+    let real = Header::from_bytes(
+        &consensus_support::vectors::real_headers()
+            .into_iter()
+            .find(|h| h.height == 400_000)
+            .unwrap()
+            .header,
+    )
+    .unwrap();
+    assert_eq!(
+        fluxminer::consensus::check::check_header_context_free(p, &real, Some(Height(50))),
         Err(HeaderError::SolutionSizeNotAllowed {
             n: 125,
             k: 4,
