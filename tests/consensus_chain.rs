@@ -460,3 +460,121 @@ fn checkpoint_mismatch_and_missing_ancestors() {
         Err(HeaderError::MissingAncestor { .. })
     ));
 }
+
+/// The DER signatures of the generated emergency block, and a signer helper for its hash.
+fn emergency_parts() -> (Header, Vec<Vec<u8>>) {
+    let good = chain().headers[EMERGENCY_HEIGHT as usize].clone();
+    let Proof::Node { signature, .. } = &good.proof else {
+        panic!("pon")
+    };
+    let sigs = pon::decode_multisig(signature)
+        .signatures
+        .iter()
+        .map(|s| s.to_vec())
+        .collect();
+    (good, sigs)
+}
+
+/// `header` with `vchBlockSig` = CompactSize(count) ‖ each entry with its CompactSize ‖ `tail`.
+fn with_multisig(header: &Header, count: u64, entries: &[Vec<u8>], tail: &[u8]) -> Header {
+    use fluxminer::consensus::encode::write_compact_size;
+    let mut vch = Vec::new();
+    write_compact_size(&mut vch, count);
+    for e in entries {
+        write_compact_size(&mut vch, e.len() as u64);
+        vch.extend_from_slice(e);
+    }
+    vch.extend_from_slice(tail);
+    let mut h = header.clone();
+    if let Proof::Node { signature, .. } = &mut h.proof {
+        *signature = vch;
+    }
+    h
+}
+
+#[test]
+fn emergency_multisig_limits_and_truncations_as_fluxd_decodes_them() {
+    let p = test_params();
+    let (good, sigs) = emergency_parts();
+    assert_eq!(sigs.len(), 2);
+    let (a, b) = (sigs[0].clone(), sigs[1].clone());
+    let at = |h: &Header| validate_at(p, EMERGENCY_HEIGHT, h);
+    let too_few = |valid| HeaderError::EmergencyTooFewSignatures { valid, required: 2 };
+    at(&good).expect("the generated emergency block");
+
+    // Forged: two signatures by a key that is not an emergency key.
+    let t = template(EMERGENCY_HEIGHT);
+    let forged = emergency_block(p, &t, 2);
+    let node = mine_pon(p, &t, None);
+    let node_sig = match &node.proof {
+        Proof::Node { signature, .. } => signature.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        at(&with_multisig(
+            &forged,
+            2,
+            &[node_sig.clone(), node_sig],
+            &[]
+        )),
+        Err(too_few(0))
+    );
+
+    // More signatures than emergency keys (4), even if two are valid.
+    let five = vec![a.clone(), b.clone(), a.clone(), b.clone(), a.clone()];
+    assert_eq!(
+        at(&with_multisig(&good, 5, &five, &[])),
+        Err(HeaderError::EmergencyTooManySignatures { count: 5, max: 4 })
+    );
+    // Four is allowed: the first two are valid.
+    let four = vec![a.clone(), b.clone(), vec![1], vec![2]];
+    at(&with_multisig(&good, 4, &four, &[])).expect("four signatures");
+
+    // A signature over 73 bytes met before two valid ones is refused; after them it is not read.
+    let big = vec![0x30; 74];
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            3,
+            &[a.clone(), big.clone(), b.clone()],
+            &[]
+        )),
+        Err(HeaderError::EmergencySignatureTooLarge { len: 74, max: 73 })
+    );
+    at(&with_multisig(&good, 3, &[a.clone(), b.clone(), big], &[])).expect("read after two");
+
+    // Truncated encodings keep the announced count and the signatures read so far.
+    // Count 3, two valid, the third missing: accepted.
+    at(&with_multisig(&good, 3, &[a.clone(), b.clone()], &[])).expect("two kept");
+    // Count 2, one valid, the second's length says 10 but the bytes end: one valid only.
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            2,
+            std::slice::from_ref(&a),
+            &[10, 1, 2]
+        )),
+        Err(too_few(1))
+    );
+    // The element being read when the bytes end is zero-filled to its length: too large.
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            2,
+            std::slice::from_ref(&a),
+            &[100, 1, 2]
+        )),
+        Err(HeaderError::EmergencySignatureTooLarge { len: 100, max: 73 })
+    );
+    // Count 5 with two valid then the end: too many, as fluxd sized the vector first.
+    assert_eq!(
+        at(&with_multisig(&good, 5, &[a.clone(), b.clone()], &[])),
+        Err(HeaderError::EmergencyTooManySignatures { count: 5, max: 4 })
+    );
+    // A count that does not decode (non-canonical) leaves no signatures at all.
+    let mut bad_count = with_multisig(&good, 2, &[a, b], &[]);
+    if let Proof::Node { signature, .. } = &mut bad_count.proof {
+        signature.splice(0..1, [0xfd, 0x02, 0x00]);
+    }
+    assert_eq!(at(&bad_count), Err(too_few(0)));
+}
