@@ -578,3 +578,55 @@ fn emergency_multisig_limits_and_truncations_as_fluxd_decodes_them() {
     }
     assert_eq!(at(&bad_count), Err(too_few(0)));
 }
+
+#[test]
+fn regtest_is_proof_of_node_from_height_1() {
+    use chaingen::Template;
+    use fluxminer::consensus::hash::{MerkleRoot, sha256d};
+    let p = NetworkParams::regtest();
+    let genesis = consensus_support::vectors::real_headers()
+        .into_iter()
+        .find(|h| h.network == "regtest")
+        .map(|h| Header::from_bytes(&h.header).unwrap())
+        .unwrap();
+    let mut w = ChainWindow::new(p);
+    let clock = Clock {
+        adjusted_time: i64::from(genesis.time),
+        tip_height: Height(0),
+    };
+    w.accept(p, &genesis, &clock)
+        .expect("regtest genesis (PoW)");
+    let time = genesis.time + 30;
+    let t = Template {
+        version: 100,
+        prev_hash: genesis.block_hash(),
+        merkle_root: MerkleRoot::from_internal_bytes(sha256d(b"regtest 1")),
+        time,
+        bits: fluxminer::consensus::difficulty::next_work_required(p, Height(1), time, &w).unwrap(),
+    };
+    // The PoN start limit for the first 59 blocks: the window counts from height -1.
+    assert_eq!(t.bits, p.pon_start_limit.to_compact_lossy());
+    let clock = chaingen::clock_for(&w);
+    let pon_block = mine_pon(p, &t, None);
+    w.clone()
+        .accept(p, &pon_block, &clock)
+        .expect("a PoN block at height 1");
+    // The same block in the PoW layout is refused by era.
+    let pow = mine_pow(
+        &Template {
+            version: 4,
+            bits: p.pow_limit.to_compact_lossy(),
+            ..t
+        },
+        None,
+    );
+    assert_eq!(
+        w.accept(p, &pow, &clock),
+        Err(HeaderError::NotPonBlock { height: Height(1) })
+    );
+    assert_eq!(
+        pon::pon_target_limit(p, Some(Height(58))),
+        p.pon_start_limit
+    );
+    assert_eq!(pon::pon_target_limit(p, Some(Height(59))), p.pon_limit);
+}

@@ -64,13 +64,11 @@ pub fn is_emergency_block(params: &NetworkParams, header: &Header) -> bool {
 /// # Consensus
 /// fluxd `src/pon/pon.cpp:26-60` (`CheckProofOfNode`, `max_allowed`); spec §9.2.
 pub fn pon_target_limit(params: &NetworkParams, height: Option<Height>) -> Target {
-    let start = params.upgrades.pon;
-    match (height, start) {
-        (Some(h), Some(s)) if i64::from(h.0) < i64::from(s.0) + params.pon_window => {
-            params.pon_start_limit
-        }
-        (Some(_), _) => params.pon_limit,
-        (None, _) => params.pon_limit.max(params.pon_start_limit),
+    let start = params.upgrades.pon.fluxd_height();
+    match height {
+        Some(h) if i64::from(h.0) < start + params.pon_window => params.pon_start_limit,
+        Some(_) => params.pon_limit,
+        None => params.pon_limit.max(params.pon_start_limit),
     }
 }
 
