@@ -310,11 +310,44 @@ fn malformed_bytes_give_decode_errors_not_panics() {
         Header::from_bytes(&huge),
         Err(DecodeError::OversizedCompactSize { .. })
     ));
-    let mut vrf = raw.clone();
-    vrf[0] = 101;
+}
+
+#[test]
+fn every_version_from_100_is_read_in_the_pon_layout() {
+    let v = load("pon_derived_example.json");
+    let mut wire = bytes(&v, "example_pon_header_hash_preimage_144_hex");
+    wire.extend_from_slice(&[3, 0x30, 0x01, 0x00]);
+    for version in [101i32, 102, 1000, i32::MAX] {
+        let mut w = wire.clone();
+        w[..4].copy_from_slice(&version.to_le_bytes());
+        let h = Header::from_bytes(&w).unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(h.kind(), HeaderKind::ProofOfNode, "{version}");
+        assert_eq!(h.version, version);
+        assert_eq!(h.to_bytes(), w);
+    }
+    // Block 400000 with version 101 is read as PoN: its nonce becomes the collateral and its
+    // solution's length byte and first bytes the index and the signature's length.
+    let mut raw = block_400000().header;
+    raw[0] = 101;
+    assert!(matches!(
+        Header::from_bytes(&raw),
+        Err(DecodeError::UnexpectedEnd { .. } | DecodeError::TrailingBytes { .. })
+    ));
+    let mut pon_len = raw[..144].to_vec();
+    pon_len.extend_from_slice(&[0]);
+    let h = Header::from_bytes(&pon_len).unwrap();
+    assert!(h.is_pon());
+    // ... and so refused by era at its PoW height.
+    let rules = HeaderRules::new(
+        NetworkParams::mainnet(),
+        &h,
+        Context::at(Some(Height(400_000))),
+    );
     assert_eq!(
-        Header::from_bytes(&vrf),
-        Err(DecodeError::PonVrfUnsupported { version: 101 })
+        rules.check(Rule::Era),
+        Err(HeaderError::PrematurePonBlock {
+            height: Height(400_000)
+        })
     );
 }
 
