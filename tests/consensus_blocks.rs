@@ -51,6 +51,27 @@ fn subsidy_table_rows() {
 }
 
 #[test]
+fn regtest_pays_the_pon_subsidy_from_block_1_and_its_funds_from_10() {
+    use fluxminer::consensus::subsidy::block_subsidy;
+    let p = NetworkParams::regtest();
+    // No premine: PoN from genesis, reductions every 100 blocks counted from height -1.
+    assert_eq!(block_subsidy(p, Height(1)), Amount::from_flux(14));
+    assert_eq!(block_subsidy(p, Height(98)), Amount::from_flux(14));
+    assert_eq!(
+        block_subsidy(p, Height(99)),
+        Amount::from_zat(1_260_000_000)
+    );
+    let names = |h| -> Vec<&str> { funds_due(p, Height(h)).iter().map(|f| f.name).collect() };
+    assert_eq!(names(10), ["exchange", "foundation", "swap pool"]);
+    assert_eq!(names(50), ["swap pool"]);
+    assert!(names(60).is_empty() && names(9).is_empty() && names(15).is_empty());
+    assert_eq!(
+        funds_due(p, Height(10))[0].amount,
+        Amount::from_flux(3_000_000)
+    );
+}
+
+#[test]
 fn one_off_funds_are_due_exactly_at_their_heights() {
     let p = mainnet();
     assert_eq!(funds_due(p, Height(836_274))[0].name, "exchange");

@@ -8,8 +8,9 @@ use consensus_support::chaingen::{
     self, CHAIN_LEN, EMERGENCY_HEIGHT, PON_HEIGHT, Template, chain, emergency_block, mine_pon,
     mine_pow, node_public_key, template_after, test_params, validate_at,
 };
-use fluxminer::consensus::chain::{ChainWindow, Clock};
+use fluxminer::consensus::chain::{ChainView, ChainWindow, Clock};
 use fluxminer::consensus::params::Checkpoint;
+use fluxminer::consensus::validate::validate_header;
 use fluxminer::consensus::{
     BlockHash, CompactTarget, Header, HeaderError, Height, NetworkParams, Proof, pon,
 };
@@ -80,14 +81,16 @@ fn editing_any_header_fails_validation_at_that_height() {
     let c = chain();
     for h in 1..CHAIN_LEN {
         let orig = &c.headers[h as usize];
-        // Every height: a wrong parent link.
-        let mut e = orig.clone();
-        e.prev_hash = BlockHash::from_internal_bytes([0xab; 32]);
-        assert!(
-            matches!(
-                validate_at(p, h, &e),
-                Err(HeaderError::PrevHashMismatch { .. })
-            ),
+        // Every height: a parent whose hash is not the header's previous hash. (Editing the
+        // header's field instead changes its Equihash input or ponHash, which fluxd checks
+        // first.)
+        let other = BlockHash::from_internal_bytes([0xab; 32]);
+        assert_eq!(
+            validate_with_parent_hash(p, h, orig, other),
+            Err(HeaderError::PrevHashMismatch {
+                expected: other,
+                found: orig.prev_hash
+            }),
             "height {h}"
         );
         // Every height: a layout-specific cheap rule.
@@ -107,6 +110,25 @@ fn editing_any_header_fails_validation_at_that_height() {
         // And the untouched header is still valid there.
         validate_at(p, h, orig).unwrap_or_else(|e| panic!("height {h}: {e}"));
     }
+}
+
+/// Validates `header` at `height` on the generated chain with the parent's hash replaced.
+fn validate_with_parent_hash(
+    p: &NetworkParams,
+    height: u32,
+    header: &Header,
+    parent_hash: BlockHash,
+) -> Result<(), HeaderError> {
+    let w = &chain().windows[height as usize];
+    let view = |h: Height| {
+        w.entry(h).map(|mut e| {
+            if h.0 + 1 == height {
+                e.hash = parent_hash;
+            }
+            e
+        })
+    };
+    validate_header(p, header, Height(height), &view, &chaingen::clock_for(w)).map(|_| ())
 }
 
 /// A compact value with a different target than `bits` that still decodes and is within limits.
@@ -207,7 +229,9 @@ fn timestamp_rules() {
 #[test]
 fn era_rules_at_the_pon_switch() {
     let p = test_params();
-    let t = template(PON_HEIGHT);
+    // A PoW header that passes the context-free rules (its nBits within powLimit).
+    let mut t = template(PON_HEIGHT);
+    t.bits = p.pow_limit.to_compact_lossy();
     let pow = mine_pow(&t, Some(p.pow_limit));
     assert_eq!(
         validate_at(p, PON_HEIGHT, &pow),
@@ -216,7 +240,7 @@ fn era_rules_at_the_pon_switch() {
         })
     );
     let t = template(PON_HEIGHT - 1);
-    let early = mine_pon(p, &t, None);
+    let early = mine_pon(p, &t, target(&t));
     assert_eq!(
         validate_at(p, PON_HEIGHT - 1, &early),
         Err(HeaderError::PrematurePonBlock {
@@ -305,7 +329,14 @@ fn emergency_blocks_need_two_distinct_emergency_keys() {
     pon::check_pon_signature(p, good, &[]).unwrap();
     let t = template(EMERGENCY_HEIGHT);
     let one = emergency_block(p, &t, 1);
-    validate_at(p, EMERGENCY_HEIGHT, &one).expect("header stage does not check signatures");
+    // fluxd checks the multisig at header stage (whatever its signature flag says).
+    assert_eq!(
+        validate_at(p, EMERGENCY_HEIGHT, &one),
+        Err(HeaderError::EmergencyTooFewSignatures {
+            valid: 0,
+            required: 2
+        })
+    );
     assert_eq!(
         pon::check_pon_signature(p, &one, &[]),
         Err(HeaderError::EmergencyTooFewSignatures {
@@ -363,13 +394,27 @@ fn solution_rules_on_generated_headers() {
         validate_at(p, 50, &e),
         Err(HeaderError::InvalidSolution { .. })
     ));
-    // A 52-byte (125,4-sized) solution is not allowed on this 48,5 network.
+    // A 52-byte (125,4-sized) garbage solution: fluxd checks Equihash before the sizes allowed
+    // at the height, so it is an invalid solution.
     let mut e = chain().headers[50].clone();
     if let Proof::Work { solution, .. } = &mut e.proof {
         *solution = vec![7; 52];
     }
-    assert_eq!(
+    assert!(matches!(
         validate_at(p, 50, &regrind_nonce(&e)),
+        Err(HeaderError::InvalidSolution { .. })
+    ));
+    // A valid 125,4 header (block 400000) is refused by size on this 48,5 network.
+    let real = Header::from_bytes(
+        &consensus_support::vectors::real_headers()
+            .into_iter()
+            .find(|h| h.height == 400_000)
+            .unwrap()
+            .header,
+    )
+    .unwrap();
+    assert_eq!(
+        fluxminer::consensus::check::check_header_context_free(p, &real, Some(Height(50))),
         Err(HeaderError::SolutionSizeNotAllowed {
             n: 125,
             k: 4,
@@ -414,4 +459,174 @@ fn checkpoint_mismatch_and_missing_ancestors() {
         w.accept(base, &chain().headers[151], &clock),
         Err(HeaderError::MissingAncestor { .. })
     ));
+}
+
+/// The DER signatures of the generated emergency block, and a signer helper for its hash.
+fn emergency_parts() -> (Header, Vec<Vec<u8>>) {
+    let good = chain().headers[EMERGENCY_HEIGHT as usize].clone();
+    let Proof::Node { signature, .. } = &good.proof else {
+        panic!("pon")
+    };
+    let sigs = pon::decode_multisig(signature)
+        .signatures
+        .iter()
+        .map(|s| s.to_vec())
+        .collect();
+    (good, sigs)
+}
+
+/// `header` with `vchBlockSig` = CompactSize(count) ‖ each entry with its CompactSize ‖ `tail`.
+fn with_multisig(header: &Header, count: u64, entries: &[Vec<u8>], tail: &[u8]) -> Header {
+    use fluxminer::consensus::encode::write_compact_size;
+    let mut vch = Vec::new();
+    write_compact_size(&mut vch, count);
+    for e in entries {
+        write_compact_size(&mut vch, e.len() as u64);
+        vch.extend_from_slice(e);
+    }
+    vch.extend_from_slice(tail);
+    let mut h = header.clone();
+    if let Proof::Node { signature, .. } = &mut h.proof {
+        *signature = vch;
+    }
+    h
+}
+
+#[test]
+fn emergency_multisig_limits_and_truncations_as_fluxd_decodes_them() {
+    let p = test_params();
+    let (good, sigs) = emergency_parts();
+    assert_eq!(sigs.len(), 2);
+    let (a, b) = (sigs[0].clone(), sigs[1].clone());
+    let at = |h: &Header| validate_at(p, EMERGENCY_HEIGHT, h);
+    let too_few = |valid| HeaderError::EmergencyTooFewSignatures { valid, required: 2 };
+    at(&good).expect("the generated emergency block");
+
+    // Forged: two signatures by a key that is not an emergency key.
+    let t = template(EMERGENCY_HEIGHT);
+    let forged = emergency_block(p, &t, 2);
+    let node = mine_pon(p, &t, None);
+    let node_sig = match &node.proof {
+        Proof::Node { signature, .. } => signature.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        at(&with_multisig(
+            &forged,
+            2,
+            &[node_sig.clone(), node_sig],
+            &[]
+        )),
+        Err(too_few(0))
+    );
+
+    // More signatures than emergency keys (4), even if two are valid.
+    let five = vec![a.clone(), b.clone(), a.clone(), b.clone(), a.clone()];
+    assert_eq!(
+        at(&with_multisig(&good, 5, &five, &[])),
+        Err(HeaderError::EmergencyTooManySignatures { count: 5, max: 4 })
+    );
+    // Four is allowed: the first two are valid.
+    let four = vec![a.clone(), b.clone(), vec![1], vec![2]];
+    at(&with_multisig(&good, 4, &four, &[])).expect("four signatures");
+
+    // A signature over 73 bytes met before two valid ones is refused; after them it is not read.
+    let big = vec![0x30; 74];
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            3,
+            &[a.clone(), big.clone(), b.clone()],
+            &[]
+        )),
+        Err(HeaderError::EmergencySignatureTooLarge { len: 74, max: 73 })
+    );
+    at(&with_multisig(&good, 3, &[a.clone(), b.clone(), big], &[])).expect("read after two");
+
+    // Truncated encodings keep the announced count and the signatures read so far.
+    // Count 3, two valid, the third missing: accepted.
+    at(&with_multisig(&good, 3, &[a.clone(), b.clone()], &[])).expect("two kept");
+    // Count 2, one valid, the second's length says 10 but the bytes end: one valid only.
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            2,
+            std::slice::from_ref(&a),
+            &[10, 1, 2]
+        )),
+        Err(too_few(1))
+    );
+    // The element being read when the bytes end is zero-filled to its length: too large.
+    assert_eq!(
+        at(&with_multisig(
+            &good,
+            2,
+            std::slice::from_ref(&a),
+            &[100, 1, 2]
+        )),
+        Err(HeaderError::EmergencySignatureTooLarge { len: 100, max: 73 })
+    );
+    // Count 5 with two valid then the end: too many, as fluxd sized the vector first.
+    assert_eq!(
+        at(&with_multisig(&good, 5, &[a.clone(), b.clone()], &[])),
+        Err(HeaderError::EmergencyTooManySignatures { count: 5, max: 4 })
+    );
+    // A count that does not decode (non-canonical) leaves no signatures at all.
+    let mut bad_count = with_multisig(&good, 2, &[a, b], &[]);
+    if let Proof::Node { signature, .. } = &mut bad_count.proof {
+        signature.splice(0..1, [0xfd, 0x02, 0x00]);
+    }
+    assert_eq!(at(&bad_count), Err(too_few(0)));
+}
+
+#[test]
+fn regtest_is_proof_of_node_from_height_1() {
+    use chaingen::Template;
+    use fluxminer::consensus::hash::{MerkleRoot, sha256d};
+    let p = NetworkParams::regtest();
+    let genesis = consensus_support::vectors::real_headers()
+        .into_iter()
+        .find(|h| h.network == "regtest")
+        .map(|h| Header::from_bytes(&h.header).unwrap())
+        .unwrap();
+    let mut w = ChainWindow::new(p);
+    let clock = Clock {
+        adjusted_time: i64::from(genesis.time),
+        tip_height: Height(0),
+    };
+    w.accept(p, &genesis, &clock)
+        .expect("regtest genesis (PoW)");
+    let time = genesis.time + 30;
+    let t = Template {
+        version: 100,
+        prev_hash: genesis.block_hash(),
+        merkle_root: MerkleRoot::from_internal_bytes(sha256d(b"regtest 1")),
+        time,
+        bits: fluxminer::consensus::difficulty::next_work_required(p, Height(1), time, &w).unwrap(),
+    };
+    // The PoN start limit for the first 59 blocks: the window counts from height -1.
+    assert_eq!(t.bits, p.pon_start_limit.to_compact_lossy());
+    let clock = chaingen::clock_for(&w);
+    let pon_block = mine_pon(p, &t, None);
+    w.clone()
+        .accept(p, &pon_block, &clock)
+        .expect("a PoN block at height 1");
+    // The same block in the PoW layout is refused by era.
+    let pow = mine_pow(
+        &Template {
+            version: 4,
+            bits: p.pow_limit.to_compact_lossy(),
+            ..t
+        },
+        None,
+    );
+    assert_eq!(
+        w.accept(p, &pow, &clock),
+        Err(HeaderError::NotPonBlock { height: Height(1) })
+    );
+    assert_eq!(
+        pon::pon_target_limit(p, Some(Height(58))),
+        p.pon_start_limit
+    );
+    assert_eq!(pon::pon_target_limit(p, Some(Height(59))), p.pon_limit);
 }

@@ -8,6 +8,7 @@ use fluxminer::consensus::check::{
 };
 use fluxminer::consensus::encode::DecodeError;
 use fluxminer::consensus::header::{HeaderKind, Proof};
+use fluxminer::consensus::rules::{Context, HeaderRules, Rule};
 use fluxminer::consensus::target::CompactError;
 use fluxminer::consensus::{
     BlockHash, CompactTarget, Header, HeaderError, Height, NetworkParams, pon,
@@ -189,11 +190,19 @@ fn mutated_version_fails_version_too_low() {
     );
 }
 
+/// The `nBits` rules alone (changed `nBits` also change the Equihash input, which fluxd checks
+/// before them).
+fn bits_rules(h: &Header) -> Result<(), HeaderError> {
+    let rules = HeaderRules::new(NetworkParams::mainnet(), h, Context::none());
+    rules.check(Rule::Target)?;
+    rules.check(Rule::Hash).map(|_| ())
+}
+
 #[test]
 fn mutated_bits_fail_their_own_rules() {
     let neg = mutate(|h| h.bits = CompactTarget::from_consensus(0x1d8228ce));
     assert!(matches!(
-        verify(&neg),
+        bits_rules(&neg),
         Err(HeaderError::BadBits {
             reason: CompactError::Negative,
             ..
@@ -201,7 +210,7 @@ fn mutated_bits_fail_their_own_rules() {
     ));
     let over = mutate(|h| h.bits = CompactTarget::from_consensus(0x2301ffff));
     assert!(matches!(
-        verify(&over),
+        bits_rules(&over),
         Err(HeaderError::BadBits {
             reason: CompactError::Overflow,
             ..
@@ -209,7 +218,7 @@ fn mutated_bits_fail_their_own_rules() {
     ));
     let zero = mutate(|h| h.bits = CompactTarget::from_consensus(0x1d000000));
     assert!(matches!(
-        verify(&zero),
+        bits_rules(&zero),
         Err(HeaderError::BadBits {
             reason: CompactError::Zero,
             ..
@@ -217,11 +226,21 @@ fn mutated_bits_fail_their_own_rules() {
     ));
     let easy = mutate(|h| h.bits = CompactTarget::from_consensus(0x2007ffff));
     assert!(matches!(
-        verify(&easy),
+        bits_rules(&easy),
         Err(HeaderError::TargetAbovePowLimit { .. })
     ));
     let hard = mutate(|h| h.bits = CompactTarget::from_consensus(0x1c4228ce));
-    assert!(matches!(verify(&hard), Err(HeaderError::HighHash { .. })));
+    assert!(matches!(
+        bits_rules(&hard),
+        Err(HeaderError::HighHash { .. })
+    ));
+    // Run whole, each of them fails Equihash first: nBits are part of its input.
+    for h in [neg, over, zero, easy, hard] {
+        assert!(matches!(
+            verify(&h),
+            Err(HeaderError::InvalidSolution { .. })
+        ));
+    }
 }
 
 #[test]
@@ -236,8 +255,11 @@ fn mutated_solution_fails_invalid_solution() {
         check_header_context_free(&p, &h, Some(Height(400_000))),
         Err(HeaderError::InvalidSolution { .. })
     ));
-    // With the real target the changed hash fails first (cheapest first).
-    assert!(matches!(verify(&h), Err(HeaderError::HighHash { .. })));
+    // With the real target too: fluxd checks Equihash before the hash.
+    assert!(matches!(
+        verify(&h),
+        Err(HeaderError::InvalidSolution { .. })
+    ));
 }
 
 #[test]
@@ -288,11 +310,44 @@ fn malformed_bytes_give_decode_errors_not_panics() {
         Header::from_bytes(&huge),
         Err(DecodeError::OversizedCompactSize { .. })
     ));
-    let mut vrf = raw.clone();
-    vrf[0] = 101;
+}
+
+#[test]
+fn every_version_from_100_is_read_in_the_pon_layout() {
+    let v = load("pon_derived_example.json");
+    let mut wire = bytes(&v, "example_pon_header_hash_preimage_144_hex");
+    wire.extend_from_slice(&[3, 0x30, 0x01, 0x00]);
+    for version in [101i32, 102, 1000, i32::MAX] {
+        let mut w = wire.clone();
+        w[..4].copy_from_slice(&version.to_le_bytes());
+        let h = Header::from_bytes(&w).unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(h.kind(), HeaderKind::ProofOfNode, "{version}");
+        assert_eq!(h.version, version);
+        assert_eq!(h.to_bytes(), w);
+    }
+    // Block 400000 with version 101 is read as PoN: its nonce becomes the collateral and its
+    // solution's length byte and first bytes the index and the signature's length.
+    let mut raw = block_400000().header;
+    raw[0] = 101;
+    assert!(matches!(
+        Header::from_bytes(&raw),
+        Err(DecodeError::UnexpectedEnd { .. } | DecodeError::TrailingBytes { .. })
+    ));
+    let mut pon_len = raw[..144].to_vec();
+    pon_len.extend_from_slice(&[0]);
+    let h = Header::from_bytes(&pon_len).unwrap();
+    assert!(h.is_pon());
+    // ... and so refused by era at its PoW height.
+    let rules = HeaderRules::new(
+        NetworkParams::mainnet(),
+        &h,
+        Context::at(Some(Height(400_000))),
+    );
     assert_eq!(
-        Header::from_bytes(&vrf),
-        Err(DecodeError::PonVrfUnsupported { version: 101 })
+        rules.check(Rule::Era),
+        Err(HeaderError::PrematurePonBlock {
+            height: Height(400_000)
+        })
     );
 }
 

@@ -1,6 +1,8 @@
-//! `fluxminer header <HEX | FILE>`: decode Flux block headers and run every check that needs no
-//! chain (version, signature size, `nBits` and its limit, hash ≤ target or ponHash ≤ target,
-//! solution size, Equihash, and with `--height` the era, allowed sizes and checkpoint). Several
+//! `fluxminer header <HEX | FILE>`: decode Flux block headers and run every header rule that
+//! needs no chain, in fluxd's order ([`crate::consensus::rules`]): version, signature size,
+//! Equihash, `nBits` and its limit, hash ≤ target or ponHash ≤ target, emergency signatures, and
+//! with `--height` the era, the PoN limit at the height, allowed sizes and checkpoint. The rules
+//! that need the previous headers or the node's clock are listed as skipped. Several
 //! concatenated headers are checked one by one, with their links.
 //!
 //! Exit codes: 0 all valid; 1 some header breaks a rule (named); 2 unusable input.
@@ -12,7 +14,8 @@ use crate::consensus::check;
 use crate::consensus::encode::{DecodeError, Reader};
 use crate::consensus::header::Proof;
 use crate::consensus::params::NetworkParams;
-use crate::consensus::{Header, HeaderError, Height, pon, validate};
+use crate::consensus::rules::{Checked, Context, HeaderRules, Rule, Skip};
+use crate::consensus::{Header, HeaderError, Height, pon};
 
 /// Arguments of `fluxminer header`.
 #[derive(Debug, Clone, clap::Args)]
@@ -93,93 +96,56 @@ fn skipped(check: &'static str, why: &str) -> CheckLine {
     }
 }
 
-/// Runs every chain-free check on `h` (each independently, so all failures are listed).
+/// What a passed rule found, for the output.
+fn detail(p: &NetworkParams, h: &Header, height: Option<Height>, rule: Rule) -> String {
+    match (rule, &h.proof) {
+        (Rule::Version, _) => h.version.to_string(),
+        (Rule::Equihash, Proof::Work { solution, .. }) => {
+            match check::check_solution_size_known(solution) {
+                Ok(eh) => format!("valid ({},{}, {} bytes)", eh.n(), eh.k(), solution.len()),
+                Err(e) => e.to_string(),
+            }
+        }
+        (Rule::Target, _) | (Rule::PonTargetAtHeight, _) => h
+            .bits
+            .to_target()
+            .map_or_else(|e| e.to_string(), |t| format!("target {t}")),
+        (Rule::Hash, Proof::Work { .. }) => h.block_hash().to_string(),
+        (Rule::SolutionSize, Proof::Work { solution, .. }) => {
+            check::check_solution_size_known(solution).map_or_else(
+                |e| e.to_string(),
+                |eh| format!("({},{}) allowed", eh.n(), eh.k()),
+            )
+        }
+        (Rule::Era, _) => height.map_or(String::new(), |height| format!("{:?}", p.era_at(height))),
+        (Rule::Checkpoint, _) => match height.and_then(|height| p.checkpoint_at(height)) {
+            Some(_) => "matches".into(),
+            None => "none at this height".into(),
+        },
+        (Rule::EmergencySignatures, _) => "valid".into(),
+        _ => "ok".into(),
+    }
+}
+
+/// Runs every header rule on `h` that needs no previous headers (in fluxd's order, each
+/// independently, so all failures are listed); the rules that need more say so.
 pub fn header_checks(p: &NetworkParams, h: &Header, height: Option<Height>) -> Vec<CheckLine> {
-    let mut out = vec![line(
-        "version",
-        check::check_version(h).map(|_| h.version.to_string()),
-    )];
-    if let Some(height) = height {
-        out.push(line(
-            "era",
-            validate::check_era(p, h, height).map(|_| format!("{:?}", p.era_at(height))),
+    let rules = HeaderRules::new(p, h, Context::at(height));
+    let mut out: Vec<CheckLine> = rules
+        .report()
+        .into_iter()
+        .filter(|(_, r)| *r != Ok(Checked::Skipped(Skip::NotApplicable)))
+        .map(|(rule, r)| match r {
+            Ok(Checked::Passed) => line(rule.name(), Ok(detail(p, h, height, rule))),
+            Ok(Checked::Skipped(why)) => skipped(rule.name(), why.reason()),
+            Err(e) => line(rule.name(), Err(e)),
+        })
+        .collect();
+    if h.is_pon() && !pon::is_emergency_block(p, h) {
+        out.push(skipped(
+            "node signature",
+            "needs the node's public key from the fluxnode set",
         ));
-    }
-    let hash = h.block_hash();
-    let bits = check::check_bits(p, h, height);
-    out.push(line("bits", bits.clone().map(|t| format!("target {t}"))));
-    match (&h.proof, bits) {
-        (Proof::Work { solution, .. }, bits) => {
-            match bits {
-                Ok(t) => out.push(line(
-                    "hash <= target",
-                    check::check_pow_hash(&hash, t).map(|_| hash.to_string()),
-                )),
-                Err(_) => out.push(skipped("hash <= target", "bits unusable")),
-            }
-            match check::check_solution_size(p, solution, height) {
-                Ok(eh) => {
-                    out.push(line(
-                        "solution size",
-                        Ok(format!(
-                            "{} bytes: equihash ({},{}){}",
-                            solution.len(),
-                            eh.n(),
-                            eh.k(),
-                            if height.is_none() {
-                                ", height unknown"
-                            } else {
-                                ""
-                            }
-                        )),
-                    ));
-                    out.push(line(
-                        "equihash",
-                        check::check_equihash(h, &eh).map(|_| "valid".into()),
-                    ));
-                }
-                Err(e) => {
-                    out.push(line("solution size", Err(e)));
-                    out.push(skipped("equihash", "solution size unusable"));
-                }
-            }
-        }
-        (Proof::Node { .. }, bits) => {
-            out.push(line(
-                "signature size",
-                pon::check_signature_size(p, h).map(|_| "ok".into()),
-            ));
-            if pon::is_emergency_block(p, h) {
-                out.push(line(
-                    "emergency signatures",
-                    pon::verify_emergency_signatures(p, h).map(|_| "valid".into()),
-                ));
-            }
-            match bits {
-                Ok(t) => out.push(line(
-                    "pon hash <= target",
-                    check::check_pon_hash(p, h, t).map(|_| "ok".into()),
-                )),
-                Err(_) => out.push(skipped("pon hash <= target", "bits unusable")),
-            }
-            out.push(skipped(
-                "node signature",
-                "needs the node's public key from the fluxnode set",
-            ));
-        }
-    }
-    match height {
-        Some(height) => out.push(line(
-            "checkpoint",
-            validate::check_checkpoint(p, height, &hash).map(|_| {
-                if p.checkpoint_at(height).is_some() {
-                    "matches".into()
-                } else {
-                    "none at this height".into()
-                }
-            }),
-        )),
-        None => out.push(skipped("checkpoint", "height unknown")),
     }
     out
 }

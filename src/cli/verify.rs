@@ -1,5 +1,6 @@
-//! `fluxminer verify <HEX | FILE>`: serialized PoW headers: block hash, Equihash solution under
-//! the parameters its size selects (as fluxd does), and hash ≤ target(nBits).
+//! `fluxminer verify <HEX | FILE>`: serialized PoW headers: block hash, and fluxd's context-free
+//! header rules in its order ([`crate::consensus::rules`]): version, the Equihash solution under
+//! the parameters its size selects, `nBits` within `powLimit`, hash ≤ target.
 //!
 //! Exit codes: 0 all valid; 1 some header invalid (the failed rule is named); 2 unusable input.
 
@@ -7,8 +8,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::consensus::header::Proof;
-use crate::consensus::{Header, HeaderError, check, encode};
-use crate::equihash::{self, INPUT_LEN};
+use crate::consensus::rules::{self, Context};
+use crate::consensus::{Header, HeaderError, NetworkParams, encode};
+use crate::equihash;
 
 /// Arguments of `fluxminer verify`.
 #[derive(Debug, Clone, clap::Args)]
@@ -16,6 +18,10 @@ pub struct VerifyArgs {
     /// One serialized PoW header as hex, or a file with one hex header per line (blank lines and
     /// lines starting with `#` are skipped).
     pub input: String,
+    /// Network whose rules apply (`powLimit`). Without it, a network's genesis header is checked
+    /// under that network and every other header under mainnet's.
+    #[arg(long, value_parser = ["main", "test", "regtest"])]
+    pub network: Option<String>,
 }
 
 /// What became of one header.
@@ -48,9 +54,10 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let network = args.network.as_deref().and_then(NetworkParams::by_name);
     let mut worst = 0u8;
     for (name, hex_text) in &lines {
-        match verify_hex(hex_text) {
+        match verify_hex(hex_text, network) {
             Verdict::Valid { hash, params } => {
                 println!("{hash} {}_{} valid", params.n(), params.k())
             }
@@ -85,8 +92,21 @@ fn input_lines(input: &str) -> Result<Vec<(String, String)>, String> {
     Ok(lines)
 }
 
-/// Decodes and verifies one hex header.
-pub fn verify_hex(text: &str) -> Verdict {
+/// The network whose rules a header is checked under: `network` when given, else the network
+/// whose genesis the header is, else mainnet.
+fn network_for(network: Option<&'static NetworkParams>, header: &Header) -> &'static NetworkParams {
+    if let Some(p) = network {
+        return p;
+    }
+    let hash = header.block_hash();
+    [NetworkParams::testnet(), NetworkParams::regtest()]
+        .into_iter()
+        .find(|p| p.genesis_hash == hash)
+        .unwrap_or(NetworkParams::mainnet())
+}
+
+/// Decodes and verifies one hex header under `network` (see [`VerifyArgs::network`]).
+pub fn verify_hex(text: &str, network: Option<&'static NetworkParams>) -> Verdict {
     let bytes = match encode::decode_hex(text) {
         Ok(b) => b,
         Err(e) => return Verdict::Unusable(format!("not a hex header: {e}")),
@@ -106,33 +126,9 @@ pub fn verify_hex(text: &str) -> Verdict {
             solution.len()
         ));
     };
-    let hash = header.block_hash();
-    let result = check_pow(&header, &params, solution);
-    match result {
-        Ok(()) => Verdict::Valid {
-            hash: hash.to_display_hex(),
-            params,
-        },
-        Err(error) => Verdict::Invalid {
-            hash: hash.to_display_hex(),
-            error,
-        },
+    let hash = header.block_hash().to_display_hex();
+    match rules::check_header(network_for(network, &header), &header, Context::none()) {
+        Ok(_) => Verdict::Valid { hash, params },
+        Err(error) => Verdict::Invalid { hash, error },
     }
-}
-
-/// Equihash first, then the target, in fluxd's `CheckBlockHeader` order.
-fn check_pow(
-    header: &Header,
-    params: &equihash::Params,
-    solution: &[u8],
-) -> Result<(), HeaderError> {
-    let input: [u8; INPUT_LEN] = header
-        .equihash_input()
-        .expect("PoW headers have an Equihash input");
-    check::equihash_solution_is_valid(params, &input, solution)?;
-    let bits = header.bits;
-    let target = bits
-        .to_target()
-        .map_err(|reason| HeaderError::BadBits { bits, reason })?;
-    check::check_pow_hash(&header.block_hash(), target)
 }

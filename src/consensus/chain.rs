@@ -158,7 +158,7 @@ impl ChainWindow {
         clock: &Clock,
     ) -> Result<ChainEntry, HeaderError> {
         let height = self.tip().map_or(Height::GENESIS, |t| t.height.next());
-        let entry = validate::validate_header(params, header, height, self, clock)?;
+        let entry = validate::validate_header(params, header, height, &*self, clock)?;
         self.push(entry);
         Ok(entry)
     }

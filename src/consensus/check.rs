@@ -1,5 +1,5 @@
 //! Context-free header checks: each rule is its own function returning its own
-//! [`HeaderError`] variant, and [`check_header_context_free`] runs them cheapest first.
+//! [`HeaderError`] variant; [`super::rules`] runs them in fluxd's order.
 //!
 //! "Context-free" means no previous headers are needed. The height, when known, is a parameter:
 //! the era's target limit and the allowed Equihash sizes depend on it.
@@ -11,6 +11,8 @@ use super::hash::BlockHash;
 use super::header::{Header, MIN_BLOCK_VERSION, Proof};
 use super::params::NetworkParams;
 use super::pon;
+use super::rules;
+pub use super::rules::CheckedHeader;
 use super::target::Target;
 use super::units::Height;
 
@@ -96,6 +98,16 @@ pub fn check_pon_hash(
     Ok(())
 }
 
+/// The Equihash parameters the solution length selects, whatever the height.
+///
+/// # Consensus
+/// fluxd `src/pow.cpp:220-256` (`CheckEquihashSolution`: any other size is `invalid-solution`).
+pub fn check_solution_size_known(solution: &[u8]) -> Result<equihash::Params, HeaderError> {
+    equihash::Params::from_solution_len(solution.len()).ok_or(HeaderError::UnknownSolutionSize {
+        len: solution.len(),
+    })
+}
+
 /// The Equihash parameters selected by the solution length, checked against the sets allowed
 /// at `height` (if known; genesis and testnet's early heights accept any size).
 ///
@@ -107,11 +119,7 @@ pub fn check_solution_size(
     solution: &[u8],
     height: Option<Height>,
 ) -> Result<equihash::Params, HeaderError> {
-    let eh = equihash::Params::from_solution_len(solution.len()).ok_or(
-        HeaderError::UnknownSolutionSize {
-            len: solution.len(),
-        },
-    )?;
+    let eh = check_solution_size_known(solution)?;
     let Some(height) = height else {
         return Ok(eh);
     };
@@ -142,84 +150,17 @@ pub fn equihash_solution_is_valid(
     equihash::is_valid_solution(eh, input, solution).map_err(HeaderError::from)
 }
 
-/// What the context-free checks established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckedHeader {
-    /// The block hash.
-    pub hash: BlockHash,
-    /// The target `nBits` decode to.
-    pub target: Target,
-}
-
-/// The cheap context-free checks (everything but the Equihash solution itself), in order:
-/// version, signature size (PoN), `nBits` and its limit, hash ≤ target (PoW) or ponHash ≤ target
-/// (PoN), solution size at the height. Returns what they established and, for PoW, the
-/// Equihash parameters to verify with.
+/// Runs the rules that need no previous headers and no clock, in fluxd's order (see
+/// [`super::rules`]), and stops at the first failure. With `height`, the rules that need only
+/// the height run too (era, PoN limit at the height, allowed solution size, checkpoint).
 ///
 /// # Consensus
-/// fluxd `src/main.cpp:5318-5377` (`CheckBlockHeader`), `src/pon/pon.cpp:197-221`
-/// (`CheckPONBlockHeader`); spec §5.9, §9.3, §12.
-pub fn check_header_cheap(
-    params: &NetworkParams,
-    header: &Header,
-    height: Option<Height>,
-) -> Result<(CheckedHeader, Option<equihash::Params>), HeaderError> {
-    check_version(header)?;
-    let hash = header.block_hash();
-    match &header.proof {
-        Proof::Work { solution, .. } => {
-            let target = if params.check_pow_target {
-                let target = check_bits(params, header, height)?;
-                check_pow_hash(&hash, target)?;
-                target
-            } else {
-                header.bits.decode_lossy_target()
-            };
-            let eh = check_solution_size(params, solution, height)?;
-            Ok((CheckedHeader { hash, target }, Some(eh)))
-        }
-        Proof::Node { .. } => {
-            pon::check_signature_size(params, header)?;
-            let target = if params.check_pon_target {
-                let target = check_bits(params, header, height)?;
-                check_pon_hash(params, header, target)?;
-                target
-            } else {
-                header.bits.decode_lossy_target()
-            };
-            Ok((CheckedHeader { hash, target }, None))
-        }
-    }
-}
-
-/// Verifies a PoW header's Equihash solution with the parameters its size selected.
-pub fn check_equihash(header: &Header, eh: &equihash::Params) -> Result<(), HeaderError> {
-    match (&header.proof, header.equihash_input()) {
-        (Proof::Work { solution, .. }, Some(input)) => {
-            equihash_solution_is_valid(eh, &input, solution)
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Runs every context-free check, cheapest first ([`check_header_cheap`], then the Equihash
-/// solution), and stops at the first failure.
-///
-/// Pass `height` when known; without it the era's limit falls back to the larger PoN limit and
-/// the allowed-size check is skipped.
-///
-/// # Consensus
-/// fluxd `src/main.cpp:5318-5377` (`CheckBlockHeader`), `src/pon/pon.cpp:197-221`
-/// (`CheckPONBlockHeader`); spec §5.9, §9.3, §12. fluxd checks Equihash before `high-hash`; the
-/// verdict is the same, only the reason named for a header failing both differs.
+/// fluxd `src/main.cpp:5318-5377` (`CheckBlockHeader`), `:5470-5601`
+/// (`ContextualCheckBlockHeader`); spec §5.9, §9.3, §12.
 pub fn check_header_context_free(
     params: &NetworkParams,
     header: &Header,
     height: Option<Height>,
 ) -> Result<CheckedHeader, HeaderError> {
-    let (checked, eh) = check_header_cheap(params, header, height)?;
-    if let Some(eh) = eh {
-        check_equihash(header, &eh)?;
-    }
-    Ok(checked)
+    rules::check_header(params, header, rules::Context::at(height))
 }

@@ -247,7 +247,7 @@ pub fn next_pon_work_required(
     height: Height,
     chain: &(impl ChainView + ?Sized),
 ) -> Result<CompactTarget, HeaderError> {
-    let start = params.upgrades.pon.map_or(0, |h| i64::from(h.0));
+    let start = params.upgrades.pon.fluxd_height();
     let w = params.pon_window;
     let start_bits = params.pon_start_limit.to_compact_lossy();
     let h = i64::from(height.0);

@@ -53,20 +53,6 @@ pub enum DecodeError {
     /// The input is not valid hex.
     #[error("invalid hex: {0}")]
     InvalidHex(String),
-    /// Header version 101 (PoN-VRF) is not confirmed upstream and is not accepted yet.
-    #[error(
-        "header version {version} (pon-vrf) is not supported: its layout is unconfirmed upstream"
-    )]
-    PonVrfUnsupported {
-        /// The version read.
-        version: i32,
-    },
-    /// A header version this implementation does not know how to parse.
-    #[error("unknown header version {version}")]
-    UnknownHeaderVersion {
-        /// The version read.
-        version: i32,
-    },
     /// A transaction format this implementation does not know.
     #[error("unknown transaction format: version {version}, group id {group_id:#010x}")]
     UnknownTransactionFormat {

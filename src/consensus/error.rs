@@ -177,6 +177,22 @@ pub enum HeaderError {
     /// The signature does not verify against the node's key over the block hash.
     #[error("pon signature does not verify against the node's key")]
     PonSignatureInvalid,
+    /// An emergency block carries more signatures than there are emergency keys.
+    #[error("emergency block has {count} signatures, more than the {max} emergency keys")]
+    EmergencyTooManySignatures {
+        /// Signatures in the decoded vector.
+        count: usize,
+        /// The number of emergency keys.
+        max: usize,
+    },
+    /// An emergency signature met before enough valid ones is longer than a DER signature.
+    #[error("emergency signature is {len} bytes, more than the {max} allowed")]
+    EmergencySignatureTooLarge {
+        /// Its length.
+        len: usize,
+        /// `MAX_BLOCK_SIG_SIZE`.
+        max: usize,
+    },
     /// Fewer distinct emergency keys signed than required.
     #[error("emergency block has {valid} valid signatures from distinct keys, {required} required")]
     EmergencyTooFewSignatures {
@@ -223,6 +239,8 @@ impl HeaderError {
             PonSignatureNotDer => "pon-sig-not-der",
             BadNodePublicKey => "bad-node-pubkey",
             PonSignatureInvalid => "bad-pon-sig",
+            EmergencyTooManySignatures { .. } => "bad-emergency-sig-count",
+            EmergencySignatureTooLarge { .. } => "bad-emergency-sig-size",
             EmergencyTooFewSignatures { .. } => "bad-emergency-sigs",
             MissingAncestor { .. } => "missing-ancestor",
         }

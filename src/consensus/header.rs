@@ -1,9 +1,8 @@
 //! Block headers: the PoW layout (nonce + Equihash solution) and the PoN layout (collateral
 //! outpoint + signature), parsed from and serialized to bytes, and the block hash of each.
 //!
-//! Dispatch is on `nVersion` in one place ([`HeaderKind::from_version`]): below 100 PoW, 100 PoN,
-//! 101 PoN-VRF (rejected with its own error until its layout is confirmed upstream), above that
-//! unknown.
+//! Dispatch is on `nVersion` in one place ([`HeaderKind::from_version`]): below 100 PoW, 100 and
+//! above PoN, as fluxd parses them.
 
 use sha2::{Digest, Sha256};
 
@@ -21,8 +20,6 @@ pub const MIN_BLOCK_VERSION: i32 = 4;
 /// # Consensus
 /// fluxd `src/primitives/block.h:43-78`; spec §4.2.
 pub const PON_VERSION: i32 = 100;
-/// The unconfirmed PoN-VRF version (spec §4.3).
-pub const PON_VRF_VERSION: i32 = 101;
 /// Length of the fields shared by both layouts (`nVersion` … `nBits`).
 pub const COMMON_PREFIX_LEN: usize = 108;
 /// Length of the Equihash input (`CEquihashInput` ‖ nonce), `HEADER_SIZE`.
@@ -64,22 +61,23 @@ pub enum Proof {
 pub enum HeaderKind {
     /// `nVersion` < 100.
     ProofOfWork,
-    /// `nVersion` = 100.
+    /// `nVersion` ≥ 100.
     ProofOfNode,
 }
 
 impl HeaderKind {
-    /// The layout for `version`, or the reason it cannot be parsed.
+    /// The layout for `version`: every `nVersion` ≥ 100 is read in the PoN layout, with no
+    /// upper bound (fluxd at 2dfb5046 knows no other; the PoN-VRF layout of an open pull
+    /// request is not consensus).
     ///
     /// # Consensus
-    /// fluxd `src/primitives/block.h:43-78` (`nVersion >= PON_VERSION`); spec §4.3 (parser
-    /// requirement).
-    pub fn from_version(version: i32) -> Result<HeaderKind, DecodeError> {
-        match version {
-            v if v < PON_VERSION => Ok(HeaderKind::ProofOfWork),
-            PON_VERSION => Ok(HeaderKind::ProofOfNode),
-            PON_VRF_VERSION => Err(DecodeError::PonVrfUnsupported { version }),
-            _ => Err(DecodeError::UnknownHeaderVersion { version }),
+    /// fluxd `src/primitives/block.h:53-77` (`SerializationOp`: `nVersion >= PON_VERSION`),
+    /// `:98-99` (`IsPON`).
+    pub fn from_version(version: i32) -> HeaderKind {
+        if version < PON_VERSION {
+            HeaderKind::ProofOfWork
+        } else {
+            HeaderKind::ProofOfNode
         }
     }
 }
@@ -110,7 +108,7 @@ impl Header {
     /// fluxd `src/primitives/block.h:24-78` (`CBlockHeader::SerializationOp`); spec §4.1–§4.3.
     pub fn decode(r: &mut Reader<'_>) -> Result<Header, DecodeError> {
         let version = r.read_i32_le()?;
-        let kind = HeaderKind::from_version(version)?;
+        let kind = HeaderKind::from_version(version);
         let prev_hash = BlockHash::from_internal_bytes(r.read_array()?);
         let merkle_root = MerkleRoot::from_internal_bytes(r.read_array()?);
         let sapling_root = SaplingRoot::from_internal_bytes(r.read_array()?);
@@ -281,15 +279,11 @@ mod tests {
 
     #[test]
     fn version_dispatch() {
-        assert_eq!(HeaderKind::from_version(4), Ok(HeaderKind::ProofOfWork));
-        assert_eq!(HeaderKind::from_version(100), Ok(HeaderKind::ProofOfNode));
-        assert_eq!(
-            HeaderKind::from_version(101),
-            Err(DecodeError::PonVrfUnsupported { version: 101 })
-        );
-        assert_eq!(
-            HeaderKind::from_version(102),
-            Err(DecodeError::UnknownHeaderVersion { version: 102 })
-        );
+        assert_eq!(HeaderKind::from_version(4), HeaderKind::ProofOfWork);
+        assert_eq!(HeaderKind::from_version(99), HeaderKind::ProofOfWork);
+        assert_eq!(HeaderKind::from_version(-1), HeaderKind::ProofOfWork);
+        for v in [100, 101, 102, i32::MAX] {
+            assert_eq!(HeaderKind::from_version(v), HeaderKind::ProofOfNode);
+        }
     }
 }

@@ -16,7 +16,8 @@
 //! | [`params`] | [`NetworkParams`] for mainnet, testnet, regtest |
 //! | [`header`] | PoW and PoN headers, block hash |
 //! | [`error`] | [`HeaderError`]: one variant per rule |
-//! | [`check`] | context-free checks |
+//! | [`check`] | context-free checks, one function per rule |
+//! | [`rules`] | every header rule in fluxd's order, run to the first failure or reported one by one |
 //! | [`pon`] | slots, eligibility hash, signatures, emergency blocks |
 //! | [`chain`] | [`chain::ChainView`], [`chain::Clock`], [`chain::ChainWindow`], median time past |
 //! | [`difficulty`] | required `nBits`: Digishield, LWMA, LWMA3, reset, ramp, PoN |
@@ -39,6 +40,7 @@ pub mod merkle;
 pub mod params;
 pub mod pon;
 pub mod reward;
+pub mod rules;
 pub mod subsidy;
 pub mod target;
 pub mod tree;

@@ -37,7 +37,43 @@ pub struct Upgrades {
     /// P2SH nodes.
     pub p2sh_nodes: Option<Height>,
     /// Proof of Node.
-    pub pon: Option<Height>,
+    pub pon: PonActivation,
+}
+
+/// When Proof of Node starts. Unlike the other upgrades, fluxd compares the height with the PoN
+/// activation height directly, so its `NO_ACTIVATION_HEIGHT` (−1) means "active from genesis",
+/// and the PoN windows and subsidy reductions count from −1.
+///
+/// # Consensus
+/// fluxd `src/pon/pon-fork.cpp:13-20` (`IsPONActive`: `nHeight >= ponActivationHeight`),
+/// `src/consensus/params.h:62-69` (`NO_ACTIVATION_HEIGHT = -1`), `src/chainparams.cpp:611-613`
+/// (regtest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PonActivation {
+    /// From this height on.
+    At(Height),
+    /// `NO_ACTIVATION_HEIGHT`: from genesis, counted from height −1 (regtest).
+    NoActivationHeight,
+}
+
+impl PonActivation {
+    /// Whether the PoN *network upgrade* is active at `height` as fluxd's `NetworkUpgradeActive`
+    /// sees it, which, unlike `IsPONActive`, reads `NO_ACTIVATION_HEIGHT` as never. Only the
+    /// coinbase dev-fund minimum of `ContextualCheckTransaction` asks this.
+    ///
+    /// # Consensus
+    /// fluxd `src/main.cpp:1229-1250`, `src/consensus/upgrades.cpp` (`NetworkUpgradeState`).
+    pub fn upgrade_active(self, height: Height) -> bool {
+        matches!(self, PonActivation::At(h) if height >= h)
+    }
+
+    /// The activation height as fluxd holds it (−1 for [`PonActivation::NoActivationHeight`]).
+    pub const fn fluxd_height(self) -> i64 {
+        match self {
+            PonActivation::At(h) => h.0 as i64,
+            PonActivation::NoActivationHeight => -1,
+        }
+    }
 }
 
 /// A height whose block hash is fixed.
@@ -243,9 +279,9 @@ impl NetworkParams {
     /// Whether Proof of Node is active at `height`.
     ///
     /// # Consensus
-    /// fluxd `src/pon/pon-fork.cpp` (`IsPONActive`); spec §1, §9.3.
+    /// fluxd `src/pon/pon-fork.cpp:13-20` (`IsPONActive`); spec §1, §9.3.
     pub fn is_pon_active(&self, height: Height) -> bool {
-        active(self.upgrades.pon, height)
+        i64::from(height.0) >= self.upgrades.pon.fluxd_height()
     }
 
     /// Whether the LWMA upgrade is active at `height`.
@@ -516,6 +552,37 @@ const TESTNET_FUNDS: [FundPayment; 3] = [
     },
 ];
 
+/// Regtest funds.
+///
+/// # Consensus
+/// fluxd `src/chainparams.cpp:686-700` (regtest).
+const REGTEST_FUNDS: [FundPayment; 3] = [
+    FundPayment {
+        name: "exchange",
+        height: Height(10),
+        amount: Amount::from_flux(3_000_000),
+        address: "tmRucHD85zgSigtA4sJJBDbPkMUJDcw5XDE",
+        times: 1,
+        interval: 0,
+    },
+    FundPayment {
+        name: "foundation",
+        height: Height(10),
+        amount: Amount::from_flux(2_500_000),
+        address: "t2DFGpj2tciojsGKKrGVwQ92hUwAxWQQgJ9",
+        times: 1,
+        interval: 0,
+    },
+    FundPayment {
+        name: "swap pool",
+        height: Height(10),
+        amount: Amount::from_flux(2_100_000),
+        address: "t2Dsexh4v5g2dpL2LLCsR1p9TshMm63jSBM",
+        times: 5,
+        interval: 10,
+    },
+];
+
 /// Mainnet `powLimit`: `0007ffff…ff` (also stratum's pool difficulty 1).
 ///
 /// # Consensus
@@ -557,7 +624,7 @@ static MAINNET: NetworkParams = NetworkParams {
         flux: Some(Height(835_554)),
         halving: Some(Height(1_076_532)),
         p2sh_nodes: Some(Height(1_549_500)),
-        pon: Some(Height(2_020_000)),
+        pon: PonActivation::At(Height(2_020_000)),
     },
     equihash_epochs: [
         equihash::Params::EH200_9,
@@ -644,7 +711,7 @@ static TESTNET: NetworkParams = NetworkParams {
         flux: Some(Height(420)),
         halving: Some(Height(520)),
         p2sh_nodes: Some(Height(600)),
-        pon: Some(Height(800)),
+        pon: PonActivation::At(Height(800)),
     },
     equihash_epochs: [
         equihash::Params::EH48_5,
@@ -725,7 +792,7 @@ static REGTEST: NetworkParams = NetworkParams {
         flux: None,
         halving: None,
         p2sh_nodes: None,
-        pon: None,
+        pon: PonActivation::NoActivationHeight,
     },
     equihash_epochs: [
         equihash::Params::EH48_5,
@@ -740,7 +807,8 @@ static REGTEST: NetworkParams = NetworkParams {
     checkpoints: &REGTEST_CHECKPOINTS,
     minimum_chain_work: Work::ZERO,
     subsidy: SubsidyParams {
-        premine: Some((Height(1), Amount::from_flux(13_020_000))),
+        // fluxd's premine at height 1 is never reached: PoN is active from genesis.
+        premine: None,
         pow_base: Amount::from_flux(150),
         slow_start_interval: 0,
         halving_interval: 150,
@@ -751,7 +819,7 @@ static REGTEST: NetworkParams = NetworkParams {
     },
     fluxnode_payments_start: Some(Height(100)),
     dev_fund_address: "t2GoxS2SRmLQDnTyWePHjKD3izvFsKUAjrH",
-    funds: &[],
+    funds: &REGTEST_FUNDS,
     emergency: EmergencyParams {
         public_keys: &TESTNET_EMERGENCY_KEYS,
         min_signatures: 1,

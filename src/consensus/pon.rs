@@ -64,13 +64,11 @@ pub fn is_emergency_block(params: &NetworkParams, header: &Header) -> bool {
 /// # Consensus
 /// fluxd `src/pon/pon.cpp:26-60` (`CheckProofOfNode`, `max_allowed`); spec §9.2.
 pub fn pon_target_limit(params: &NetworkParams, height: Option<Height>) -> Target {
-    let start = params.upgrades.pon;
-    match (height, start) {
-        (Some(h), Some(s)) if i64::from(h.0) < i64::from(s.0) + params.pon_window => {
-            params.pon_start_limit
-        }
-        (Some(_), _) => params.pon_limit,
-        (None, _) => params.pon_limit.max(params.pon_start_limit),
+    let start = params.upgrades.pon.fluxd_height();
+    match height {
+        Some(h) if i64::from(h.0) < start + params.pon_window => params.pon_start_limit,
+        Some(_) => params.pon_limit,
+        None => params.pon_limit.max(params.pon_start_limit),
     }
 }
 
@@ -115,21 +113,87 @@ pub fn verify_block_signature(
         .map_err(|_| HeaderError::PonSignatureInvalid)
 }
 
-/// Decodes an emergency block's `vchBlockSig`: a serialized vector of byte vectors. Like fluxd,
-/// a malformed encoding yields no signatures.
-fn decode_multisig(bytes: &[u8]) -> Vec<&[u8]> {
-    fn decode<'a>(r: &mut Reader<'a>) -> Option<Vec<&'a [u8]>> {
-        let n = r.read_length(1).ok()?;
-        (0..n).map(|_| r.read_var_bytes().ok()).collect()
-    }
-    decode(&mut Reader::new(bytes)).unwrap_or_default()
-}
-
-/// Checks an emergency block's signatures: at least `min_signatures` signatures, each valid for
-/// a distinct emergency key.
+/// How many elements fluxd's vector decoder allocates at a time for a vector of byte vectors:
+/// `5000000 / sizeof(std::vector<unsigned char>)` (24 bytes on 64-bit builds).
 ///
 /// # Consensus
-/// fluxd `src/emergencyblock.cpp` (`ValidateEmergencyBlockSignatures`); spec §9.5.
+/// fluxd `src/serialize.h:747-765` (`Unserialize_impl`, non-byte elements).
+const MULTISIG_BATCH: usize = 5_000_000 / 24;
+/// How many bytes fluxd's decoder allocates at a time for a byte vector.
+///
+/// # Consensus
+/// fluxd `src/serialize.h:731-745` (`Unserialize_impl`, byte elements).
+const BYTES_BATCH: usize = 5_000_000;
+
+/// An emergency block's `vchBlockSig` as fluxd's `DecodeMultiSig` leaves it.
+///
+/// fluxd resizes the vector to the announced count (in batches) before reading the elements
+/// and keeps whatever it holds when the encoding ends early: the signatures read so far, the
+/// element it was reading (empty if its length did not decode, else zero-filled to that
+/// length) and empty elements up to the count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Multisig<'a> {
+    /// The vector's length: the announced count, or the batch it stopped in.
+    pub count: usize,
+    /// The elements read in full.
+    pub signatures: Vec<&'a [u8]>,
+    /// The length of the element being read when the encoding ended, if it did.
+    pub truncated_len: Option<usize>,
+}
+
+/// Decodes an emergency block's `vchBlockSig` (a serialized vector of byte vectors) exactly as
+/// fluxd does, including its truncated encodings.
+///
+/// # Consensus
+/// fluxd `src/emergencyblock.cpp` (`DecodeMultiSig`: the exception is caught and the vector
+/// kept), `src/serialize.h:289-318` (`ReadCompactSize`), `:731-765` (`Unserialize_impl`),
+/// `src/streams.h:277-300` (a short read copies nothing).
+pub fn decode_multisig(bytes: &[u8]) -> Multisig<'_> {
+    let mut r = Reader::new(bytes);
+    let empty = Multisig {
+        count: 0,
+        signatures: Vec::new(),
+        truncated_len: None,
+    };
+    let Ok(n) = r.read_compact_size() else {
+        return empty;
+    };
+    let n = n as usize;
+    let mut signatures = Vec::new();
+    while signatures.len() < n {
+        let Ok(len) = r.read_compact_size() else {
+            return truncated(n, signatures, 0);
+        };
+        let len = len as usize;
+        match r.read_bytes(len) {
+            Ok(sig) => signatures.push(sig),
+            Err(_) => return truncated(n, signatures, len.min(BYTES_BATCH)),
+        }
+    }
+    Multisig {
+        count: n,
+        signatures,
+        truncated_len: None,
+    }
+}
+
+fn truncated(n: usize, signatures: Vec<&[u8]>, len: usize) -> Multisig<'_> {
+    let batches = signatures.len() / MULTISIG_BATCH + 1;
+    Multisig {
+        count: n.min(batches * MULTISIG_BATCH),
+        signatures,
+        truncated_len: Some(len),
+    }
+}
+
+/// Checks an emergency block's signatures as fluxd does: at most one signature per emergency
+/// key, at least `min_signatures`, then (unless the network skips it) signatures in order, each
+/// at most 73 bytes, each counted once for the first unused emergency key it verifies against,
+/// until `min_signatures` are valid.
+///
+/// # Consensus
+/// fluxd `src/emergencyblock.cpp` (`ValidateEmergencyBlockSignatures`), `src/pubkey.cpp:19-38`;
+/// spec §9.5.
 pub fn verify_emergency_signatures(
     params: &NetworkParams,
     header: &Header,
@@ -137,10 +201,17 @@ pub fn verify_emergency_signatures(
     let Proof::Node { signature, .. } = &header.proof else {
         return Ok(());
     };
-    let sigs = decode_multisig(signature);
+    let multisig = decode_multisig(signature);
     let required = params.emergency.min_signatures;
+    let max = params.emergency.public_keys.len();
+    if multisig.count > max {
+        return Err(HeaderError::EmergencyTooManySignatures {
+            count: multisig.count,
+            max,
+        });
+    }
     let too_few = |valid| HeaderError::EmergencyTooFewSignatures { valid, required };
-    if sigs.len() < required {
+    if multisig.count < required {
         return Err(too_few(0));
     }
     if params.emergency.skip_signature_check {
@@ -151,19 +222,33 @@ pub fn verify_emergency_signatures(
         .emergency
         .public_keys
         .iter()
-        .filter_map(|k| hex::decode(k).ok())
+        .map(|k| hex::decode(k).unwrap_or_default())
         .collect();
     let mut used = vec![false; keys.len()];
     let mut valid = 0;
-    for sig in sigs {
+    // The element being read when the encoding ended is zero-filled: never a valid signature,
+    // but too large if its length says so. Elements after it are empty.
+    let unread = multisig.truncated_len.map(|len| (len, &[][..]));
+    let entries = multisig
+        .signatures
+        .iter()
+        .map(|s| (s.len(), *s))
+        .chain(unread);
+    for (len, sig) in entries {
+        if len > MAX_BLOCK_SIG_SIZE {
+            return Err(HeaderError::EmergencySignatureTooLarge {
+                len,
+                max: MAX_BLOCK_SIG_SIZE,
+            });
+        }
         let hit = (0..keys.len())
             .find(|&i| !used[i] && verify_block_signature(&hash, sig, &keys[i]).is_ok());
         if let Some(i) = hit {
             used[i] = true;
             valid += 1;
-            if valid >= required {
-                return Ok(());
-            }
+        }
+        if valid >= required {
+            return Ok(());
         }
     }
     Err(too_few(valid))

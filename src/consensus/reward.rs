@@ -152,7 +152,8 @@ pub fn address_script(params: &NetworkParams, address: &str) -> Option<Vec<u8>> 
 ///
 /// # Consensus
 /// fluxd `src/fluxnode/fluxnode.cpp:789-890` (`CheckFluxnodePayout`), `src/main.cpp:1231-1302`
-/// (`ContextualCheckTransaction`: dev fund, funds), `:2796-2939` (subsidy, tiers); spec §10.
+/// (`ContextualCheckTransaction`: dev fund, funds), `:2796-2939` (subsidy, tiers),
+/// `:3877-3885` (payouts from `nStartFluxnodePaymentsHeight`); spec §10.
 pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transaction) -> RewardSplit {
     let subsidy = subsidy::block_subsidy(params, height);
     let funds_due = subsidy::funds_due(params, height);
@@ -217,9 +218,19 @@ pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transacti
         }
     }
 
+    // CheckFluxnodePayout (from the payments height, PoN as IsPONActive sees it) requires the
+    // remainder after the tiers paid; ContextualCheckTransaction (the PoN network upgrade, never
+    // on regtest) the remainder after all three. The first implies the second.
+    let payouts = params.fluxnode_payments_start.is_some_and(|h| height >= h);
+    let dev_rule = if payouts {
+        Some(subsidy.checked_sub(tiers_paid).unwrap_or(Amount::ZERO))
+    } else if params.upgrades.pon.upgrade_active(height) {
+        subsidy::min_dev_fund_amount(params, height)
+    } else {
+        None
+    };
     let mut dev_fund_required = None;
-    if pon {
-        let required = subsidy.checked_sub(tiers_paid).unwrap_or(Amount::ZERO);
+    if let Some(required) = dev_rule.filter(|_| pon) {
         let mut paid = Amount::ZERO;
         for (i, role) in roles.iter_mut().enumerate() {
             if role.is_none() && is_dev(i) {

@@ -112,9 +112,9 @@ pub fn block_subsidy(params: &NetworkParams, height: Height) -> Amount {
 /// fluxd `src/main.cpp:2796-2815`, `src/chainparams.cpp:156-158`; spec §10.2.
 pub fn pon_subsidy(params: &NetworkParams, height: Height) -> Amount {
     let s = &params.subsidy;
-    let start = params.upgrades.pon.map_or(0, |h| h.0);
+    let since = (i64::from(height.0) - params.upgrades.pon.fluxd_height()).max(0);
     let reductions =
-        ((height.0.saturating_sub(start)) / s.pon_reduction_interval).min(s.pon_max_reductions);
+        (since / i64::from(s.pon_reduction_interval)).min(i64::from(s.pon_max_reductions));
     let mut v = s.pon_initial.to_zat();
     for _ in 0..reductions {
         v = v * 9 / 10;

@@ -1,14 +1,13 @@
-//! Contextual header checks (given previous headers and the node's clock) and
-//! [`validate_header`], which runs every header rule for one height and returns the new
-//! [`ChainEntry`].
+//! Contextual header checks (given previous headers and the node's clock), each its own function,
+//! and [`validate_header`], which runs every header rule for one height through
+//! [`super::rules`] and returns the new [`ChainEntry`].
 
 use super::chain::{ChainEntry, ChainView, Clock, median_time_past};
-use super::check;
-use super::difficulty;
 use super::error::HeaderError;
 use super::hash::BlockHash;
 use super::header::Header;
 use super::params::NetworkParams;
+use super::rules::{self, Context};
 use super::target::Work;
 use super::units::Height;
 
@@ -127,47 +126,28 @@ pub fn block_work(header: &Header) -> Work {
 }
 
 /// Runs every header rule for `header` at `height` on the chain `chain` (which must hold the
-/// parent and the retarget window), cheapest first with Equihash last, and returns the entry
-/// to append. Genesis (height 0) gets the context-free checks and its checkpoint only.
+/// parent and the retarget window) with the node's `clock`, in fluxd's order (see
+/// [`super::rules`]), and returns the entry to append. Genesis (height 0) gets the context-free
+/// rules and its checkpoint only.
 ///
-/// The PoN signature is not checked here (fluxd does not at header stage either); see
-/// [`super::pon::check_pon_signature`].
+/// The node signature of a PoN block is not checked here (fluxd does not at header stage
+/// either; it needs the FluxNode set): see [`super::pon::check_pon_signature`]. An emergency
+/// block's signatures are (fluxd checks them at header stage).
 ///
 /// # Consensus
-/// fluxd `src/main.cpp:5318-5377, 5470-5601`; spec §12.
+/// fluxd `src/main.cpp:5667-5700` (`AcceptBlockHeader`), `:5318-5377, 5470-5601`; spec §12.
 pub fn validate_header(
     params: &NetworkParams,
     header: &Header,
     height: Height,
-    chain: &(impl ChainView + ?Sized),
+    chain: &dyn ChainView,
     clock: &Clock,
 ) -> Result<ChainEntry, HeaderError> {
-    let parent = match height.prev() {
-        Some(p) => Some(chain.require(p)?),
-        None => None,
+    let checked = rules::check_header(params, header, Context::full(height, chain, clock))?;
+    let parent_work = match height.prev() {
+        Some(p) => chain.require(p)?.chain_work,
+        None => Work::ZERO,
     };
-    if let Some(parent) = &parent {
-        check_era(params, header, height)?;
-        check_prev_hash(header, parent)?;
-    }
-    let (checked, eh) = check::check_header_cheap(params, header, Some(height))?;
-    check_time_future(params, header, clock)?;
-    if let Some(parent) = &parent {
-        check_time_past(header, parent, chain)?;
-        difficulty::check_difficulty(
-            params,
-            header.bits,
-            header.is_pon(),
-            height,
-            header.time,
-            chain,
-        )?;
-    }
-    check_checkpoint(params, height, &checked.hash)?;
-    if let Some(eh) = eh {
-        check::check_equihash(header, &eh)?;
-    }
-    let parent_work = parent.map_or(Work::ZERO, |p| p.chain_work);
     Ok(ChainEntry {
         height,
         hash: checked.hash,

@@ -10,7 +10,7 @@ use fluxminer::consensus::chain::{ChainWindow, Clock};
 use fluxminer::consensus::difficulty::next_work_required;
 use fluxminer::consensus::encode::write_compact_size;
 use fluxminer::consensus::hash::{MerkleRoot, SaplingRoot, sha256d};
-use fluxminer::consensus::params::{EmergencyParams, Upgrades};
+use fluxminer::consensus::params::{EmergencyParams, PonActivation, Upgrades};
 use fluxminer::consensus::{
     BlockHash, Header, HeaderError, Height, NetworkParams, OutPoint, Proof, Target, TxId, pon,
 };
@@ -41,7 +41,7 @@ pub fn test_upgrades() -> Upgrades {
         flux: Some(Height(250)),
         halving: Some(Height(260)),
         p2sh_nodes: Some(Height(270)),
-        pon: Some(Height(PON_HEIGHT)),
+        pon: PonActivation::At(Height(PON_HEIGHT)),
     }
 }
 
