@@ -75,6 +75,7 @@ fn split_json(s: &RewardSplit) -> serde_json::Value {
         "nimbus": tier(Tier::Nimbus),
         "stratus": tier(Tier::Stratus),
         "funds": funds,
+        "unpaid_tiers": s.unpaid_tiers.iter().map(|t| t.name()).collect::<Vec<_>>(),
         "outputs": outputs,
         "violations": s.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
     })
@@ -117,6 +118,12 @@ fn print_text(block: &Block, checks: &[CheckLine], split: &RewardSplit) {
             o.index,
             o.value,
             o.role.name()
+        );
+    }
+    for t in &split.unpaid_tiers {
+        println!(
+            "  note: {} is not paid: valid only if the tier has no payee (needs the fluxnode list)",
+            t.name()
         );
     }
     for v in &split.violations {
