@@ -224,6 +224,24 @@ fn timestamp_rules() {
         validate_at(p, 400, &e),
         Err(HeaderError::TimeTooNew { limit: 300, .. })
     ));
+    // While the node's own tip is below the LWMA height the 2 h limit applies to PoN too.
+    let w = &chain().windows[400];
+    let early = Clock {
+        tip_height: Height(39),
+        ..clock
+    };
+    validate_header(p, &e, Height(400), w, &early).expect("+301 s allowed with an early tip");
+    let mut t = template(400);
+    t.time = (clock.adjusted_time + 7201) as u32;
+    let e = mine_pon(p, &t, target(&t));
+    assert_eq!(
+        validate_header(p, &e, Height(400), w, &early),
+        Err(HeaderError::TimeTooNew {
+            time: t.time,
+            now: clock.adjusted_time,
+            limit: 7200
+        })
+    );
 }
 
 #[test]
