@@ -326,6 +326,24 @@ fn pon_eligibility_and_signatures() {
 }
 
 #[test]
+fn hybrid_public_keys_are_accepted_with_the_right_parity() {
+    let p = test_params();
+    let good = &chain().headers[400];
+    let point = chaingen::node_key().verifying_key().to_encoded_point(false);
+    let uncompressed = point.as_bytes().to_vec();
+    pon::check_pon_signature(p, good, &uncompressed).unwrap();
+    let odd = uncompressed[64] & 1 == 1;
+    let mut hybrid = uncompressed.clone();
+    hybrid[0] = if odd { 0x07 } else { 0x06 };
+    pon::check_pon_signature(p, good, &hybrid).expect("hybrid key");
+    hybrid[0] ^= 1; // the other parity
+    assert_eq!(
+        pon::check_pon_signature(p, good, &hybrid),
+        Err(HeaderError::BadNodePublicKey)
+    );
+}
+
+#[test]
 fn high_s_signatures_are_normalised_and_accepted() {
     use k256::ecdsa::Signature;
     let p = test_params();
