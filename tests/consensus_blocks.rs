@@ -323,3 +323,62 @@ fn mutated_blocks_break_block_rules() {
     padded.push(0);
     assert!(Block::from_bytes(&padded).is_err());
 }
+
+#[test]
+fn coinbase_height_is_the_minimal_push_of_the_height() {
+    for rb in real_blocks() {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let h = Height(rb.height);
+        b.check_coinbase_height(h).unwrap();
+        assert_eq!(
+            b.check_coinbase_height(Height(rb.height + 1)),
+            Err(BlockError::CoinbaseHeightMismatch {
+                height: Height(rb.height + 1)
+            })
+        );
+        // The same height pushed with one more (zero) byte: readable, but not CScript() << h.
+        let mut m = b.clone();
+        let script = &mut m.transactions[0].inputs[0].script_sig;
+        let n = script[0] as usize;
+        assert!((1..=4).contains(&n), "a data push");
+        script[0] = n as u8 + 1;
+        script.insert(1 + n, 0);
+        assert_eq!(m.coinbase_height(), Ok(rb.height));
+        assert_eq!(
+            m.check_coinbase_height(h),
+            Err(BlockError::CoinbaseHeightMismatch { height: h })
+        );
+        // Heights up to 20 are exempt.
+        m.check_coinbase_height(Height(20)).unwrap();
+    }
+}
+
+#[test]
+fn coinbase_amount_is_bounded_by_subsidy_funds_and_fees() {
+    use fluxminer::consensus::reward::check_coinbase_amount;
+    for rb in real_blocks().iter().filter(|b| b.height > 1_000_000) {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let h = Height(rb.height);
+        // Only FluxNode transactions besides the coinbase: no fees.
+        let fees = b.fees_without_inputs().expect("fees known");
+        assert_eq!(fees, Amount::ZERO);
+        check_coinbase_amount(mainnet(), h, b.coinbase(), fees).unwrap();
+        let mut cb = b.coinbase().clone();
+        let value = cb.total_output_value().unwrap();
+        let limit = block_subsidy(mainnet(), h);
+        let over = limit.checked_sub(value).unwrap().to_zat() + 1;
+        cb.outputs[0].value = Amount::from_zat(cb.outputs[0].value.to_zat() + over);
+        assert_eq!(
+            check_coinbase_amount(mainnet(), h, &cb, fees),
+            Err(RewardError::CoinbaseTooLarge {
+                value: Amount::from_zat(limit.to_zat() + 1),
+                limit
+            })
+        );
+        // Heights up to 2 are exempt.
+        check_coinbase_amount(mainnet(), Height(2), &cb, fees).unwrap();
+    }
+    // Block 100000 has ordinary transactions: its fees need their inputs.
+    let b = Block::from_bytes(&real_blocks()[0].raw).unwrap();
+    assert_eq!(b.fees_without_inputs(), None);
+}

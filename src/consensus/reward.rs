@@ -32,6 +32,15 @@ pub enum RewardError {
         /// The required amount.
         amount: Amount,
     },
+    /// Above height 2 the coinbase pays more than the fees, the subsidy and the funds due
+    /// (`bad-cb-amount`).
+    #[error("coinbase pays {value} flux, more than the {limit} allowed")]
+    CoinbaseTooLarge {
+        /// The coinbase's output total.
+        value: Amount,
+        /// Fees + subsidy + funds due.
+        limit: Amount,
+    },
     /// Under PoN the dev fund is paid less than required (or not at all).
     #[error("dev fund is paid {paid} flux, at least {required} required")]
     DevFundTooLow {
@@ -40,6 +49,19 @@ pub enum RewardError {
         /// The largest dev-fund output.
         paid: Amount,
     },
+}
+
+impl RewardError {
+    /// fluxd's reject reason for the rule.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            RewardError::NotCoinbase => "bad-cb-missing",
+            RewardError::ValueOutOfRange => "bad-txns-vout-toolarge",
+            RewardError::MissingFundPayment { .. } => "tx-coinbase-missing-funding",
+            RewardError::CoinbaseTooLarge { .. } => "bad-cb-amount",
+            RewardError::DevFundTooLow { .. } => "tx-coinbase-missing-dev-funding",
+        }
+    }
 }
 
 /// What an output is for.
@@ -341,4 +363,35 @@ fn best_dev_assignment(
         return vec![None; values.len()];
     }
     pick
+}
+
+/// Above height 2 the coinbase pays at most the block's fees plus the subsidy plus the one-off
+/// funds due at the height. The fees need the inputs' values: pass them when known (e.g.
+/// [`super::block::Block::fees_without_inputs`]).
+///
+/// # Consensus
+/// fluxd `src/main.cpp:4151-4159` (`ConnectBlock`, `bad-cb-amount`); spec §10.4.
+pub fn check_coinbase_amount(
+    params: &NetworkParams,
+    height: Height,
+    coinbase: &Transaction,
+    fees: Amount,
+) -> Result<(), RewardError> {
+    if height.0 <= 2 {
+        return Ok(());
+    }
+    let value = coinbase
+        .total_output_value()
+        .ok_or(RewardError::ValueOutOfRange)?;
+    let limit = subsidy::funds_due(params, height)
+        .iter()
+        .try_fold(subsidy::block_subsidy(params, height), |a, f| {
+            a.checked_add(f.amount)
+        })
+        .and_then(|a| a.checked_add(fees))
+        .ok_or(RewardError::ValueOutOfRange)?;
+    if value > limit {
+        return Err(RewardError::CoinbaseTooLarge { value, limit });
+    }
+    Ok(())
 }
