@@ -382,3 +382,43 @@ fn coinbase_amount_is_bounded_by_subsidy_funds_and_fees() {
     let b = Block::from_bytes(&real_blocks()[0].raw).unwrap();
     assert_eq!(b.fees_without_inputs(), None);
 }
+
+#[test]
+fn fluxnode_collateral_v1_v2_and_their_transition_windows() {
+    use fluxminer::consensus::subsidy::{collateral_amounts, tier_from_collateral};
+    let p = mainnet();
+    let tier = |h, flux: i64| tier_from_collateral(p, Height(h), Amount::from_flux(flux));
+    // Cumulus: 10,000 before 1,076,532, both until 1,086,612, then 1,000 only.
+    assert_eq!(tier(1_076_531, 10_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_076_531, 1_000), None);
+    assert_eq!(tier(1_076_532, 1_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_086_611, 10_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_086_612, 10_000), None);
+    assert_eq!(tier(1_086_612, 1_000), Some(Tier::Cumulus));
+    // Nimbus [1,081,572, 1,092,372), Stratus [1,087,332, 1,097,412).
+    assert_eq!(tier(1_081_571, 12_500), None);
+    assert_eq!(tier(1_081_572, 12_500), Some(Tier::Nimbus));
+    assert_eq!(tier(1_092_371, 25_000), Some(Tier::Nimbus));
+    assert_eq!(tier(1_092_372, 25_000), None);
+    assert_eq!(tier(1_087_331, 40_000), None);
+    assert_eq!(tier(1_097_411, 100_000), Some(Tier::Stratus));
+    assert_eq!(tier(1_097_412, 100_000), None);
+    assert_eq!(tier(2_020_000, 40_000), Some(Tier::Stratus));
+    // Exact amounts only.
+    let one_zat_short = Amount::from_zat(Amount::from_flux(1_000).to_zat() - 1);
+    assert_eq!(
+        tier_from_collateral(p, Height(2_020_000), one_zat_short),
+        None
+    );
+    assert_eq!(
+        collateral_amounts(p, Height(1_090_000), Tier::Nimbus),
+        vec![Amount::from_flux(25_000), Amount::from_flux(12_500)]
+    );
+    // Regtest's Stratus window ends at 100, the others at 1,000.
+    let r = NetworkParams::regtest();
+    assert_eq!(
+        collateral_amounts(r, Height(100), Tier::Stratus),
+        vec![Amount::from_flux(40_000)]
+    );
+    assert_eq!(collateral_amounts(r, Height(100), Tier::Cumulus).len(), 2);
+}
