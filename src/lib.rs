@@ -36,14 +36,23 @@
 //!
 //! # Life of a header (light client)
 //!
-//! 1. Bytes become a [`consensus::Header`] (PoW or PoN, chosen by `nVersion`).
-//! 2. [`consensus::check::check_header_context_free`] runs the checks that need no chain,
-//!    cheapest first: version, `nBits` and its limit, hash ≤ target, solution size, Equihash.
-//! 3. With the previous headers (a `ChainView`) and the node's time (a `Clock`),
-//!    [`consensus::validate::validate_header`] adds the required `nBits`, timestamps,
-//!    checkpoints and chain work. Storage and sync plug in behind those two parameters.
-//! 4. A full block adds the Merkle root, the coinbase height and the reward split
-//!    ([`consensus::reward`]).
+//! 1. Bytes become a [`consensus::Header`]: the PoN layout for every `nVersion` ≥ 100, PoW below,
+//!    as fluxd reads them.
+//! 2. [`consensus::rules`] is the one place that runs the header rules, in fluxd's order
+//!    ([`consensus::rules::Rule::ORDER`]): the context-free ones (version, PoN signature size,
+//!    Equihash, `nBits` within the limit, hash or ponHash ≤ target), the future-time limit
+//!    (given a [`consensus::chain::Clock`]), then the contextual ones given the height and the
+//!    previous headers (a [`consensus::chain::ChainView`]): parent link, era, the PoN limit at
+//!    the height, the emergency multisig, the allowed solution size, the required `nBits`,
+//!    `time-too-old`, checkpoints. [`consensus::validate::validate_header`] (and
+//!    [`consensus::chain::ChainWindow::accept`]) stop at the first failure and return the new
+//!    entry with its chain work; the `header` and `block` commands report every rule, those
+//!    that lack their input as skipped; `verify` runs the context-free ones. Storage and sync
+//!    plug in behind the two parameters.
+//! 3. A PoN block's node signature needs the node's key from the FluxNode set, from outside
+//!    ([`consensus::pon::check_pon_signature`]).
+//! 4. A full block adds the Merkle root, the coinbase position and height (BIP34), the coinbase
+//!    amount (when the fees are known) and the reward split ([`consensus::reward`]).
 
 pub mod backend;
 pub mod cli;

@@ -52,7 +52,6 @@ fn subsidy_table_rows() {
 
 #[test]
 fn regtest_pays_the_pon_subsidy_from_block_1_and_its_funds_from_10() {
-    use fluxminer::consensus::subsidy::block_subsidy;
     let p = NetworkParams::regtest();
     // No premine: PoN from genesis, reductions every 100 blocks counted from height -1.
     assert_eq!(block_subsidy(p, Height(1)), Amount::from_flux(14));
@@ -223,7 +222,45 @@ fn block_100000_has_no_tier_payments() {
 }
 
 #[test]
-fn mutated_coinbase_breaks_the_tier_rule() {
+fn under_pon_a_tier_paid_to_the_dev_fund_script_counts_as_paid() {
+    use fluxminer::consensus::tx::TxOut;
+    let p = mainnet();
+    let height = Height(2_020_000);
+    let b = Block::from_bytes(&real_blocks()[2].raw).unwrap();
+    let dev = address_script(p, p.dev_fund_address).unwrap();
+    let other = b.coinbase().outputs[1].script_pubkey.clone();
+    let out = |v: &str, script: &Vec<u8>| TxOut {
+        value: flux(v),
+        script_pubkey: script.clone(),
+    };
+    let mut cb = b.coinbase().clone();
+    // Dev fund 0.5 (14 - 1 - 3.5 - 9), Cumulus's 1 FLUX to the dev-fund script.
+    cb.outputs = vec![
+        out("0.5", &dev),
+        out("1", &dev),
+        out("3.5", &other),
+        out("9", &other),
+    ];
+    let split = split_reward(p, height, &cb);
+    assert_eq!(split.violations, vec![]);
+    assert_eq!(split.paid_to(Role::Tier(Tier::Cumulus)), flux("1"));
+    assert_eq!(split.paid_to(Role::DevFund), flux("0.5"));
+    assert_eq!(split.dev_fund_required, Some(flux("0.5")));
+    // Without the tier output the dev fund must cover Cumulus's share too.
+    cb.outputs.remove(1);
+    let split = split_reward(p, height, &cb);
+    assert_eq!(
+        split.violations,
+        vec![RewardError::DevFundTooLow {
+            required: flux("1.5"),
+            paid: flux("0.5")
+        }]
+    );
+    assert_eq!(split.unpaid_tiers, vec![Tier::Cumulus]);
+}
+
+#[test]
+fn mutated_coinbase_leaves_a_tier_unpaid_and_breaks_the_dev_fund_and_fund_rules() {
     let rb = &real_blocks()[2];
     let b = Block::from_bytes(&rb.raw).unwrap();
     let mut cb = b.coinbase().clone();
@@ -234,13 +271,10 @@ fn mutated_coinbase_breaks_the_tier_rule() {
         .unwrap();
     cb.outputs[i].value = flux("9.374");
     let split = split_reward(mainnet(), Height(rb.height), &cb);
-    assert_eq!(
-        split.violations,
-        vec![RewardError::MissingTierPayment {
-            tier: "nimbus",
-            amount: flux("9.375")
-        }]
-    );
+    // fluxd requires only tiers with a payee: an unpaid tier is noted, not refused.
+    assert_eq!(split.violations, vec![]);
+    assert_eq!(split.unpaid_tiers, vec![Tier::Nimbus]);
+    assert_eq!(split.paid_to(Role::Tier(Tier::Nimbus)), Amount::ZERO);
     // The same coinbase read at a PoN height: no dev-fund output.
     let split = split_reward(mainnet(), Height(2_020_000), b.coinbase());
     assert!(
@@ -288,4 +322,103 @@ fn mutated_blocks_break_block_rules() {
     let mut padded = rb.raw.clone();
     padded.push(0);
     assert!(Block::from_bytes(&padded).is_err());
+}
+
+#[test]
+fn coinbase_height_is_the_minimal_push_of_the_height() {
+    for rb in real_blocks() {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let h = Height(rb.height);
+        b.check_coinbase_height(h).unwrap();
+        assert_eq!(
+            b.check_coinbase_height(Height(rb.height + 1)),
+            Err(BlockError::CoinbaseHeightMismatch {
+                height: Height(rb.height + 1)
+            })
+        );
+        // The same height pushed with one more (zero) byte: readable, but not CScript() << h.
+        let mut m = b.clone();
+        let script = &mut m.transactions[0].inputs[0].script_sig;
+        let n = script[0] as usize;
+        assert!((1..=4).contains(&n), "a data push");
+        script[0] = n as u8 + 1;
+        script.insert(1 + n, 0);
+        assert_eq!(m.coinbase_height(), Ok(rb.height));
+        assert_eq!(
+            m.check_coinbase_height(h),
+            Err(BlockError::CoinbaseHeightMismatch { height: h })
+        );
+        // Heights up to 20 are exempt.
+        m.check_coinbase_height(Height(20)).unwrap();
+    }
+}
+
+#[test]
+fn coinbase_amount_is_bounded_by_subsidy_funds_and_fees() {
+    use fluxminer::consensus::reward::check_coinbase_amount;
+    for rb in real_blocks().iter().filter(|b| b.height > 1_000_000) {
+        let b = Block::from_bytes(&rb.raw).unwrap();
+        let h = Height(rb.height);
+        // Only FluxNode transactions besides the coinbase: no fees.
+        let fees = b.fees_without_inputs().expect("fees known");
+        assert_eq!(fees, Amount::ZERO);
+        check_coinbase_amount(mainnet(), h, b.coinbase(), fees).unwrap();
+        let mut cb = b.coinbase().clone();
+        let value = cb.total_output_value().unwrap();
+        let limit = block_subsidy(mainnet(), h);
+        let over = limit.checked_sub(value).unwrap().to_zat() + 1;
+        cb.outputs[0].value = Amount::from_zat(cb.outputs[0].value.to_zat() + over);
+        assert_eq!(
+            check_coinbase_amount(mainnet(), h, &cb, fees),
+            Err(RewardError::CoinbaseTooLarge {
+                value: Amount::from_zat(limit.to_zat() + 1),
+                limit
+            })
+        );
+        // Heights up to 2 are exempt.
+        check_coinbase_amount(mainnet(), Height(2), &cb, fees).unwrap();
+    }
+    // Block 100000 has ordinary transactions: its fees need their inputs.
+    let b = Block::from_bytes(&real_blocks()[0].raw).unwrap();
+    assert_eq!(b.fees_without_inputs(), None);
+}
+
+#[test]
+fn fluxnode_collateral_v1_v2_and_their_transition_windows() {
+    use fluxminer::consensus::subsidy::{collateral_amounts, tier_from_collateral};
+    let p = mainnet();
+    let tier = |h, flux: i64| tier_from_collateral(p, Height(h), Amount::from_flux(flux));
+    // Cumulus: 10,000 before 1,076,532, both until 1,086,612, then 1,000 only.
+    assert_eq!(tier(1_076_531, 10_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_076_531, 1_000), None);
+    assert_eq!(tier(1_076_532, 1_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_086_611, 10_000), Some(Tier::Cumulus));
+    assert_eq!(tier(1_086_612, 10_000), None);
+    assert_eq!(tier(1_086_612, 1_000), Some(Tier::Cumulus));
+    // Nimbus [1,081,572, 1,092,372), Stratus [1,087,332, 1,097,412).
+    assert_eq!(tier(1_081_571, 12_500), None);
+    assert_eq!(tier(1_081_572, 12_500), Some(Tier::Nimbus));
+    assert_eq!(tier(1_092_371, 25_000), Some(Tier::Nimbus));
+    assert_eq!(tier(1_092_372, 25_000), None);
+    assert_eq!(tier(1_087_331, 40_000), None);
+    assert_eq!(tier(1_097_411, 100_000), Some(Tier::Stratus));
+    assert_eq!(tier(1_097_412, 100_000), None);
+    assert_eq!(tier(2_020_000, 40_000), Some(Tier::Stratus));
+    // Exact amounts only.
+    let one_zat_short = Amount::from_zat(Amount::from_flux(1_000).to_zat() - 1);
+    assert_eq!(
+        tier_from_collateral(p, Height(2_020_000), one_zat_short),
+        None
+    );
+    assert_eq!(
+        collateral_amounts(p, Height(1_090_000), Tier::Nimbus),
+        vec![Amount::from_flux(25_000), Amount::from_flux(12_500)]
+    );
+    // Regtest's Stratus window ends at 100, the others at 1,000.
+    let r = NetworkParams::regtest();
+    assert_eq!(
+        collateral_amounts(r, Height(100), Tier::Stratus),
+        vec![Amount::from_flux(40_000)]
+    );
+    assert_eq!(collateral_amounts(r, Height(100), Tier::Cumulus).len(), 2);
 }

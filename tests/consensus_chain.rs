@@ -224,6 +224,24 @@ fn timestamp_rules() {
         validate_at(p, 400, &e),
         Err(HeaderError::TimeTooNew { limit: 300, .. })
     ));
+    // While the node's own tip is below the LWMA height the 2 h limit applies to PoN too.
+    let w = &chain().windows[400];
+    let early = Clock {
+        tip_height: Height(39),
+        ..clock
+    };
+    validate_header(p, &e, Height(400), w, &early).expect("+301 s allowed with an early tip");
+    let mut t = template(400);
+    t.time = (clock.adjusted_time + 7201) as u32;
+    let e = mine_pon(p, &t, target(&t));
+    assert_eq!(
+        validate_header(p, &e, Height(400), w, &early),
+        Err(HeaderError::TimeTooNew {
+            time: t.time,
+            now: clock.adjusted_time,
+            limit: 7200
+        })
+    );
 }
 
 #[test]
@@ -303,6 +321,24 @@ fn pon_eligibility_and_signatures() {
     );
     assert_eq!(
         pon::check_pon_signature(p, good, &[5u8; 33]),
+        Err(HeaderError::BadNodePublicKey)
+    );
+}
+
+#[test]
+fn hybrid_public_keys_are_accepted_with_the_right_parity() {
+    let p = test_params();
+    let good = &chain().headers[400];
+    let point = chaingen::node_key().verifying_key().to_encoded_point(false);
+    let uncompressed = point.as_bytes().to_vec();
+    pon::check_pon_signature(p, good, &uncompressed).unwrap();
+    let odd = uncompressed[64] & 1 == 1;
+    let mut hybrid = uncompressed.clone();
+    hybrid[0] = if odd { 0x07 } else { 0x06 };
+    pon::check_pon_signature(p, good, &hybrid).expect("hybrid key");
+    hybrid[0] ^= 1; // the other parity
+    assert_eq!(
+        pon::check_pon_signature(p, good, &hybrid),
         Err(HeaderError::BadNodePublicKey)
     );
 }

@@ -83,7 +83,7 @@ fn block_command_on_real_blocks() {
     }
     let e = load("electrumx_zelcash_mainnet_100000.orig.json");
     assert_eq!(block(s(&e, "block").into()), ExitCode::SUCCESS);
-    // A changed tier amount breaks the merkle root and the tier rule.
+    // A changed tier amount breaks the merkle root (the tier is then noted as unpaid).
     let raw = s(&v["headers"][1], "raw_block_hex").replace("a011872100000000", "a011872101000000");
     assert_eq!(block(raw), ExitCode::from(1));
     assert_eq!(block("00".into()), ExitCode::from(2));

@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use crate::consensus::block::Block;
+use crate::consensus::block::{Block, BlockError};
 use crate::consensus::params::NetworkParams;
 use crate::consensus::reward::{self, RewardSplit, Role};
 use crate::consensus::subsidy::Tier;
@@ -75,6 +75,7 @@ fn split_json(s: &RewardSplit) -> serde_json::Value {
         "nimbus": tier(Tier::Nimbus),
         "stratus": tier(Tier::Stratus),
         "funds": funds,
+        "unpaid_tiers": s.unpaid_tiers.iter().map(|t| t.name()).collect::<Vec<_>>(),
         "outputs": outputs,
         "violations": s.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
     })
@@ -119,37 +120,65 @@ fn print_text(block: &Block, checks: &[CheckLine], split: &RewardSplit) {
             o.role.name()
         );
     }
+    for t in &split.unpaid_tiers {
+        println!(
+            "  note: {} is not paid: valid only if the tier has no payee (needs the fluxnode list)",
+            t.name()
+        );
+    }
     for v in &split.violations {
         println!("  violation: {v}");
     }
 }
 
 /// Checks a parsed block at `height`: the header's chain-free checks, coinbase position, Merkle
-/// root and reward split.
+/// root, coinbase height (BIP34), coinbase amount (when the fees are known without the inputs)
+/// and reward split.
 pub fn block_checks(
     p: &NetworkParams,
     block: &Block,
     height: Height,
 ) -> (Vec<CheckLine>, RewardSplit) {
     let mut checks = header_checks(p, &block.header, Some(height));
-    let mut push = |check: &'static str, r: Result<(), crate::consensus::block::BlockError>| {
-        checks.push(match r {
-            Ok(()) => CheckLine {
-                check,
-                status: "ok",
-                rule: None,
-                detail: "ok".into(),
-            },
-            Err(e) => CheckLine {
-                check,
-                status: "fail",
-                rule: Some(e.rule()),
-                detail: e.to_string(),
-            },
-        })
+    let line = |check: &'static str, r: Result<&str, (&'static str, String)>| match r {
+        Ok(detail) => CheckLine {
+            check,
+            status: "ok",
+            rule: None,
+            detail: detail.into(),
+        },
+        Err((rule, detail)) => CheckLine {
+            check,
+            status: "fail",
+            rule: Some(rule),
+            detail,
+        },
     };
-    push("coinbase position", block.check_coinbase_position());
-    push("merkle root", block.check_merkle_root());
+    let block_rule =
+        |r: Result<(), BlockError>| r.map(|_| "ok").map_err(|e| (e.rule(), e.to_string()));
+    checks.push(line(
+        "coinbase position",
+        block_rule(block.check_coinbase_position()),
+    ));
+    checks.push(line("merkle root", block_rule(block.check_merkle_root())));
+    checks.push(line(
+        "coinbase height",
+        block_rule(block.check_coinbase_height(height)),
+    ));
+    checks.push(match block.fees_without_inputs() {
+        Some(fees) => line(
+            "coinbase amount",
+            reward::check_coinbase_amount(p, height, block.coinbase(), fees)
+                .map(|_| "ok (no fees: only fluxnode transactions)")
+                .map_err(|e| (e.rule(), e.to_string())),
+        ),
+        None => CheckLine {
+            check: "coinbase amount",
+            status: "skipped",
+            rule: None,
+            detail: "the fees need the inputs' values".into(),
+        },
+    });
     let split = reward::split_reward(p, height, block.coinbase());
     (checks, split)
 }

@@ -7,7 +7,8 @@ use super::encode::{DecodeError, Reader};
 use super::hash::{MerkleRoot, TxId};
 use super::header::Header;
 use super::merkle;
-use super::tx::Transaction;
+use super::tx::{Transaction, TxKind};
+use super::units::{Amount, Height};
 
 /// A block breaks a block-level rule (header rules are [`super::HeaderError`]).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -36,6 +37,13 @@ pub enum BlockError {
     /// The coinbase does not start with a block height.
     #[error("coinbase script does not start with the block height")]
     CoinbaseHeightMissing,
+    /// Above height 20 the coinbase `scriptSig` does not start with the minimal push of the
+    /// block's height (BIP34, `bad-cb-height`).
+    #[error("coinbase script does not start with the push of height {height}")]
+    CoinbaseHeightMismatch {
+        /// The block's height.
+        height: Height,
+    },
 }
 
 impl BlockError {
@@ -46,7 +54,8 @@ impl BlockError {
             BlockError::MutatedMerkleTree => "bad-txns-duplicate",
             BlockError::FirstTxNotCoinbase => "bad-cb-missing",
             BlockError::MultipleCoinbase { .. } => "bad-cb-multiple",
-            BlockError::CoinbaseHeightMissing => "bad-cb-height",
+            BlockError::CoinbaseHeightMissing => "cb-height-unreadable",
+            BlockError::CoinbaseHeightMismatch { .. } => "bad-cb-height",
         }
     }
 }
@@ -119,6 +128,35 @@ impl Block {
         Ok(())
     }
 
+    /// Above height 20 the coinbase `scriptSig` starts with `CScript() << nHeight`: the minimal
+    /// script-number push of the height (BIP34).
+    ///
+    /// # Consensus
+    /// fluxd `src/main.cpp:5647-5660` (`ContextualCheckBlock`, `bad-cb-height`),
+    /// `src/script/script.h:304-330, 364-377` (`CScriptNum::serialize`, `push_int64`).
+    pub fn check_coinbase_height(&self, height: Height) -> Result<(), BlockError> {
+        if height.0 <= 20 {
+            return Ok(());
+        }
+        let script_sig = self.coinbase().inputs.first().map(|i| &i.script_sig[..]);
+        let expected = height_push(height.0);
+        if script_sig.is_some_and(|s| s.starts_with(&expected)) {
+            Ok(())
+        } else {
+            Err(BlockError::CoinbaseHeightMismatch { height })
+        }
+    }
+
+    /// The fees the block's transactions pay, when they can be known without their inputs:
+    /// zero when every transaction but the coinbase is a FluxNode transaction (they move no
+    /// value), else unknown.
+    pub fn fees_without_inputs(&self) -> Option<Amount> {
+        self.transactions[1..]
+            .iter()
+            .all(|t| t.kind != TxKind::Standard)
+            .then_some(Amount::ZERO)
+    }
+
     /// Exactly one coinbase, first.
     ///
     /// # Consensus
@@ -137,4 +175,22 @@ impl Block {
             None => Ok(()),
         }
     }
+}
+
+/// `CScript() << n` for n > 16: a push of the minimal little-endian script number (a 0x00 byte
+/// added when the top bit is set).
+///
+/// # Consensus
+/// fluxd `src/script/script.h:304-330` (`CScriptNum::serialize`), `:364-377` (`push_int64`).
+fn height_push(n: u32) -> Vec<u8> {
+    let mut num: Vec<u8> = n.to_le_bytes().to_vec();
+    while num.last() == Some(&0) {
+        num.pop();
+    }
+    if num.last().is_some_and(|b| b & 0x80 != 0) {
+        num.push(0);
+    }
+    let mut out = vec![num.len() as u8];
+    out.extend_from_slice(&num);
+    out
 }

@@ -3,9 +3,9 @@
 //!
 //! Pure code: no I/O, no clock, no threads. The node's time, the tip height and previous
 //! headers come in as parameters ([`chain::ChainView`], [`chain::Clock`]), so network sync and
-//! storage plug in from outside. The rules follow `shared/spec/flux-consensus.md`, which cites
-//! fluxd (commit 2dfb5046) for each; every consensus function names its source in a
-//! `# Consensus` section.
+//! storage plug in from outside. The rules follow fluxd (RunOnFlux/fluxd, commit 2dfb5046);
+//! every consensus function names its source file and lines in a `# Consensus` section, and
+//! [`rules`] holds their order.
 //!
 //! | module | what it is for |
 //! |---|---|

@@ -152,6 +152,27 @@ pub struct EmergencyParams {
     pub skip_signature_check: bool,
 }
 
+/// The heights `[begin, end)` during which a tier's V1 and V2 collaterals are both accepted:
+/// V1 alone before, V2 alone from `end`.
+///
+/// # Consensus
+/// fluxd `src/chainparams.cpp:308-315` (mainnet), `:501-508` (testnet), `:703-710` (regtest),
+/// `src/coins.cpp:774-809` (`GetCoinAmountsByTier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollateralTransition {
+    /// First height both are accepted.
+    pub begin: Height,
+    /// First height only V2 is accepted.
+    pub end: Height,
+}
+
+const fn transition(begin: u32, end: u32) -> CollateralTransition {
+    CollateralTransition {
+        begin: Height(begin),
+        end: Height(end),
+    }
+}
+
 /// Everything consensus needs to know about one network.
 #[derive(Debug, Clone)]
 pub struct NetworkParams {
@@ -221,6 +242,8 @@ pub struct NetworkParams {
     pub funds: &'static [FundPayment],
     /// Emergency blocks.
     pub emergency: EmergencyParams,
+    /// The collateral transition windows of Cumulus, Nimbus, Stratus.
+    pub collateral_transitions: [CollateralTransition; 3],
     /// Collateral txid that skips the PoN signature check at index 0 (testnet/regtest).
     pub test_node_collateral: Option<TxId>,
     /// Base58Check version bytes of P2PKH addresses.
@@ -662,6 +685,11 @@ static MAINNET: NetworkParams = NetworkParams {
         collateral_hash: EMERGENCY_COLLATERAL,
         skip_signature_check: false,
     },
+    collateral_transitions: [
+        transition(1_076_532, 1_086_612),
+        transition(1_081_572, 1_092_372),
+        transition(1_087_332, 1_097_412),
+    ],
     test_node_collateral: None,
     p2pkh_prefix: [0x1c, 0xb8],
     p2sh_prefix: [0x1c, 0xbd],
@@ -744,6 +772,11 @@ static TESTNET: NetworkParams = NetworkParams {
         collateral_hash: EMERGENCY_COLLATERAL,
         skip_signature_check: false,
     },
+    collateral_transitions: [
+        transition(420, 520),
+        transition(420, 520),
+        transition(420, 520),
+    ],
     test_node_collateral: Some(TEST_NODE_COLLATERAL),
     p2pkh_prefix: [0x1d, 0x25],
     p2sh_prefix: [0x1c, 0xba],
@@ -826,6 +859,11 @@ static REGTEST: NetworkParams = NetworkParams {
         collateral_hash: EMERGENCY_COLLATERAL,
         skip_signature_check: true,
     },
+    collateral_transitions: [
+        transition(0, 1_000),
+        transition(0, 1_000),
+        transition(0, 100),
+    ],
     test_node_collateral: Some(TEST_NODE_COLLATERAL),
     p2pkh_prefix: [0x1d, 0x25],
     p2sh_prefix: [0x1c, 0xba],

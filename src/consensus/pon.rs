@@ -94,6 +94,28 @@ pub fn check_signature_size(params: &NetworkParams, header: &Header) -> Result<(
     Ok(())
 }
 
+/// Parses a secp256k1 public key as `secp256k1_ec_pubkey_parse` does: compressed (02/03, 33
+/// bytes), uncompressed (04) or hybrid (06/07, 65 bytes, whose prefix must give y's parity).
+///
+/// # Consensus
+/// fluxd `src/pubkey.cpp:19-38` (`CPubKey::Verify` → `secp256k1_ec_pubkey_parse`),
+/// `src/pubkey.h` (`GetLen`: 06 and 07 are 65 bytes).
+pub fn parse_public_key(bytes: &[u8]) -> Option<VerifyingKey> {
+    match bytes {
+        [prefix @ (0x06 | 0x07), rest @ ..] if rest.len() == 64 => {
+            let odd = rest[63] & 1 == 1;
+            if odd != (*prefix == 0x07) {
+                return None;
+            }
+            let mut uncompressed = [0u8; 65];
+            uncompressed[0] = 0x04;
+            uncompressed[1..].copy_from_slice(rest);
+            VerifyingKey::from_sec1_bytes(&uncompressed).ok()
+        }
+        _ => VerifyingKey::from_sec1_bytes(bytes).ok(),
+    }
+}
+
 /// Verifies one strict-DER secp256k1 signature over the 32-byte block hash (internal order),
 /// accepting high-S signatures by normalising them, as fluxd's `CPubKey::Verify` does.
 ///
@@ -105,8 +127,7 @@ pub fn verify_block_signature(
     der_signature: &[u8],
     public_key: &[u8],
 ) -> Result<(), HeaderError> {
-    let key =
-        VerifyingKey::from_sec1_bytes(public_key).map_err(|_| HeaderError::BadNodePublicKey)?;
+    let key = parse_public_key(public_key).ok_or(HeaderError::BadNodePublicKey)?;
     let sig = Signature::from_der(der_signature).map_err(|_| HeaderError::PonSignatureNotDer)?;
     let sig = sig.normalize_s().unwrap_or(sig);
     key.verify_prehash(hash.as_internal_bytes(), &sig)

@@ -24,14 +24,6 @@ pub enum RewardError {
     /// (`bad-txns-vout-negative`, `bad-txns-vout-toolarge`, `bad-txns-txouttotal-toolarge`).
     #[error("output values are outside the money range")]
     ValueOutOfRange,
-    /// No output pays a tier its exact amount (`CheckFluxnodePayout`).
-    #[error("no output pays {tier} its {amount} flux")]
-    MissingTierPayment {
-        /// The tier.
-        tier: &'static str,
-        /// The required amount.
-        amount: Amount,
-    },
     /// A one-off fund output is missing (`ContextualCheckTransaction`).
     #[error("no output pays the {fund} fund its {amount} flux")]
     MissingFundPayment {
@@ -39,6 +31,15 @@ pub enum RewardError {
         fund: &'static str,
         /// The required amount.
         amount: Amount,
+    },
+    /// Above height 2 the coinbase pays more than the fees, the subsidy and the funds due
+    /// (`bad-cb-amount`).
+    #[error("coinbase pays {value} flux, more than the {limit} allowed")]
+    CoinbaseTooLarge {
+        /// The coinbase's output total.
+        value: Amount,
+        /// Fees + subsidy + funds due.
+        limit: Amount,
     },
     /// Under PoN the dev fund is paid less than required (or not at all).
     #[error("dev fund is paid {paid} flux, at least {required} required")]
@@ -48,6 +49,19 @@ pub enum RewardError {
         /// The largest dev-fund output.
         paid: Amount,
     },
+}
+
+impl RewardError {
+    /// fluxd's reject reason for the rule.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            RewardError::NotCoinbase => "bad-cb-missing",
+            RewardError::ValueOutOfRange => "bad-txns-vout-toolarge",
+            RewardError::MissingFundPayment { .. } => "tx-coinbase-missing-funding",
+            RewardError::CoinbaseTooLarge { .. } => "bad-cb-amount",
+            RewardError::DevFundTooLow { .. } => "tx-coinbase-missing-dev-funding",
+        }
+    }
 }
 
 /// What an output is for.
@@ -105,6 +119,9 @@ pub struct RewardSplit {
     pub claimed_fees: Amount,
     /// The tier amounts required, when payouts are deterministic at this height.
     pub required_tiers: Option<TierAmounts>,
+    /// Tiers no output pays their exact amount: valid only if the tier has no payee (an empty
+    /// list), which needs the FluxNode list to tell.
+    pub unpaid_tiers: Vec<Tier>,
     /// The dev-fund minimum under PoN (subsidy − tiers paid).
     pub dev_fund_required: Option<Amount>,
     /// Every output with its role.
@@ -195,6 +212,7 @@ pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transacti
         .flatten();
     let is_dev = |i: usize| pon && script_matches(i, &dev_script);
     let mut tiers_paid = Amount::ZERO;
+    let mut unpaid_tiers = Vec::new();
     if let Some(req) = required_tiers {
         for tier in Tier::ALL {
             let amount = req.get(tier);
@@ -208,12 +226,10 @@ pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transacti
                     roles[i] = Some(Role::Tier(tier));
                     tiers_paid = tiers_paid.checked_add(amount).unwrap_or(tiers_paid);
                 }
-                // Under PoN an unpaid tier's share goes to the dev fund; before, it is an error.
-                None if pon => {}
-                None => violations.push(RewardError::MissingTierPayment {
-                    tier: tier.name(),
-                    amount,
-                }),
+                // Only a tier with a payee must be paid (fluxd skips a tier whose list is
+                // empty); without the FluxNode list that cannot be told, so it is noted, not
+                // refused. Under PoN its share goes to the dev fund.
+                None => unpaid_tiers.push(tier),
             }
         }
     }
@@ -222,22 +238,43 @@ pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transacti
     // remainder after the tiers paid; ContextualCheckTransaction (the PoN network upgrade, never
     // on regtest) the remainder after all three. The first implies the second.
     let payouts = params.fluxnode_payments_start.is_some_and(|h| height >= h);
-    let dev_rule = if payouts {
-        Some(subsidy.checked_sub(tiers_paid).unwrap_or(Amount::ZERO))
-    } else if params.upgrades.pon.upgrade_active(height) {
-        subsidy::min_dev_fund_amount(params, height)
-    } else {
-        None
-    };
     let mut dev_fund_required = None;
-    if let Some(required) = dev_rule.filter(|_| pon) {
-        let mut paid = Amount::ZERO;
-        for (i, role) in roles.iter_mut().enumerate() {
-            if role.is_none() && is_dev(i) {
-                *role = Some(Role::DevFund);
-                paid = paid.max(coinbase.outputs[i].value);
-            }
+    if pon && (payouts || params.upgrades.pon.upgrade_active(height)) {
+        let devs: Vec<usize> = (0..roles.len())
+            .filter(|&i| roles[i].is_none() && is_dev(i))
+            .collect();
+        // A tier's payee may be the dev-fund script itself: fluxd tries the tiers before the dev
+        // fund on every output. Pay unpaid tiers from dev-fund outputs of their exact amount
+        // where that leaves a dev-fund output large enough.
+        let values: Vec<Amount> = devs.iter().map(|&i| coinbase.outputs[i].value).collect();
+        let unpaid: Vec<(Tier, Amount)> = match required_tiers {
+            Some(req) if payouts => unpaid_tiers.iter().map(|&t| (t, req.get(t))).collect(),
+            _ => Vec::new(),
+        };
+        let base = subsidy.checked_sub(tiers_paid).unwrap_or(Amount::ZERO);
+        let best = best_dev_assignment(&unpaid, &values, base);
+        for (k, tier) in best.iter().enumerate() {
+            let i = devs[k];
+            roles[i] = Some(match tier {
+                Some(t) => {
+                    unpaid_tiers.retain(|u| u != t);
+                    let amount = coinbase.outputs[i].value;
+                    tiers_paid = tiers_paid.checked_add(amount).unwrap_or(tiers_paid);
+                    Role::Tier(*t)
+                }
+                None => Role::DevFund,
+            });
         }
+        let required = if payouts {
+            subsidy.checked_sub(tiers_paid).unwrap_or(Amount::ZERO)
+        } else {
+            subsidy::min_dev_fund_amount(params, height).unwrap_or(Amount::ZERO)
+        };
+        let paid = (0..roles.len())
+            .filter(|&i| roles[i] == Some(Role::DevFund))
+            .map(|i| coinbase.outputs[i].value)
+            .max()
+            .unwrap_or(Amount::ZERO);
         if paid < required {
             violations.push(RewardError::DevFundTooLow { required, paid });
         }
@@ -263,8 +300,98 @@ pub fn split_reward(params: &NetworkParams, height: Height, coinbase: &Transacti
         coinbase_value,
         claimed_fees,
         required_tiers,
+        unpaid_tiers,
         dev_fund_required,
         outputs,
         violations,
     }
+}
+
+/// For each dev-fund output (by value), the unpaid tier it pays instead, if any: the assignment
+/// (distinct tiers, exact amounts) after which the largest dev-fund output left covers
+/// `base` minus the amounts so paid, preferring no reassignment. All `None` if none works.
+///
+/// # Consensus
+/// fluxd `src/fluxnode/fluxnode.cpp:846-870` (each output is matched to the tiers first, then to
+/// the dev fund if unused).
+fn best_dev_assignment(
+    unpaid: &[(Tier, Amount)],
+    values: &[Amount],
+    base: Amount,
+) -> Vec<Option<Tier>> {
+    fn ok(
+        values: &[Amount],
+        pick: &[Option<Tier>],
+        unpaid: &[(Tier, Amount)],
+        base: Amount,
+    ) -> bool {
+        let paid: i64 = pick
+            .iter()
+            .flatten()
+            .filter_map(|t| unpaid.iter().find(|(u, _)| u == t).map(|(_, a)| a.to_zat()))
+            .sum();
+        let required = base.to_zat() - paid;
+        (0..values.len()).any(|i| pick[i].is_none() && values[i].to_zat() >= required)
+    }
+    fn search(
+        k: usize,
+        pick: &mut Vec<Option<Tier>>,
+        unpaid: &[(Tier, Amount)],
+        values: &[Amount],
+        base: Amount,
+    ) -> bool {
+        if k == values.len() {
+            return ok(values, pick, unpaid, base);
+        }
+        pick.push(None);
+        if search(k + 1, pick, unpaid, values, base) {
+            return true;
+        }
+        for &(t, amount) in unpaid {
+            if values[k] == amount && !pick.contains(&Some(t)) {
+                pick[k] = Some(t);
+                if search(k + 1, pick, unpaid, values, base) {
+                    return true;
+                }
+            }
+        }
+        pick.pop();
+        false
+    }
+    let mut pick = Vec::with_capacity(values.len());
+    if unpaid.is_empty() || !search(0, &mut pick, unpaid, values, base) {
+        return vec![None; values.len()];
+    }
+    pick
+}
+
+/// Above height 2 the coinbase pays at most the block's fees plus the subsidy plus the one-off
+/// funds due at the height. The fees need the inputs' values: pass them when known (e.g.
+/// [`super::block::Block::fees_without_inputs`]).
+///
+/// # Consensus
+/// fluxd `src/main.cpp:4151-4159` (`ConnectBlock`, `bad-cb-amount`); spec §10.4.
+pub fn check_coinbase_amount(
+    params: &NetworkParams,
+    height: Height,
+    coinbase: &Transaction,
+    fees: Amount,
+) -> Result<(), RewardError> {
+    if height.0 <= 2 {
+        return Ok(());
+    }
+    let value = coinbase
+        .total_output_value()
+        .ok_or(RewardError::ValueOutOfRange)?;
+    let limit = subsidy::funds_due(params, height)
+        .iter()
+        .try_fold(subsidy::block_subsidy(params, height), |a, f| {
+            a.checked_add(f.amount)
+        })
+        .and_then(|a| a.checked_add(fees))
+        .ok_or(RewardError::ValueOutOfRange)?;
+    if value > limit {
+        return Err(RewardError::CoinbaseTooLarge { value, limit });
+    }
+    Ok(())
 }

@@ -50,6 +50,73 @@ impl Tier {
     }
 }
 
+impl Tier {
+    /// The V1 collateral (10,000 / 25,000 / 100,000 FLUX).
+    ///
+    /// # Consensus
+    /// fluxd `src/fluxnode/fluxnode.h:57-59` (`V1_FLUXNODE_COLLAT_*`).
+    pub const fn collateral_v1(self) -> Amount {
+        match self {
+            Tier::Cumulus => Amount::from_flux(10_000),
+            Tier::Nimbus => Amount::from_flux(25_000),
+            Tier::Stratus => Amount::from_flux(100_000),
+        }
+    }
+
+    /// The V2 collateral (1,000 / 12,500 / 40,000 FLUX).
+    ///
+    /// # Consensus
+    /// fluxd `src/fluxnode/fluxnode.h:61-63` (`V2_FLUXNODE_COLLAT_*`).
+    pub const fn collateral_v2(self) -> Amount {
+        match self {
+            Tier::Cumulus => Amount::from_flux(1_000),
+            Tier::Nimbus => Amount::from_flux(12_500),
+            Tier::Stratus => Amount::from_flux(40_000),
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Tier::Cumulus => 0,
+            Tier::Nimbus => 1,
+            Tier::Stratus => 2,
+        }
+    }
+}
+
+/// The collateral amounts a `tier` node may lock at `height`: V1 before its transition window,
+/// both inside it, V2 from its end.
+///
+/// # Consensus
+/// fluxd `src/coins.cpp:774-809` (`GetCoinAmountsByTier`), `src/chainparams.cpp:308-315`.
+pub fn collateral_amounts(params: &NetworkParams, height: Height, tier: Tier) -> Vec<Amount> {
+    let w = params.collateral_transitions[tier.index()];
+    if height < w.begin {
+        vec![tier.collateral_v1()]
+    } else if height < w.end {
+        vec![tier.collateral_v1(), tier.collateral_v2()]
+    } else {
+        vec![tier.collateral_v2()]
+    }
+}
+
+/// The tier a collateral `amount` makes a node at `height`, if any (exact amounts only).
+///
+/// # Consensus
+/// fluxd `src/coins.cpp:754-772` (`GetCoinTierFromAmount`), called from
+/// `CheckFluxnodeTxInput` (`:630-686`).
+pub fn tier_from_collateral(
+    params: &NetworkParams,
+    height: Height,
+    amount: Amount,
+) -> Option<Tier> {
+    // fluxd fills an amount → tier map in tier order, so a later tier wins a shared amount.
+    Tier::ALL
+        .into_iter()
+        .rev()
+        .find(|&t| collateral_amounts(params, height, t).contains(&amount))
+}
+
 /// The amount each tier must be paid at one height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TierAmounts {

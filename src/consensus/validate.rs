@@ -67,22 +67,23 @@ pub fn check_time_past(
     Ok(())
 }
 
-/// `nTime` ≤ adjusted time + limit: +300 s for PoN; for PoW +2 h while the node's tip is below
-/// the LWMA height, else +360 s.
+/// `nTime` ≤ adjusted time + limit: +2 h while the node's tip is below the LWMA height (PoW and
+/// PoN alike), else +300 s for PoN and +360 s for PoW.
 ///
 /// # Consensus
-/// fluxd `src/main.cpp:5318-5377` (`CheckBlockHeader`, `time-too-new`); spec §7.
+/// fluxd `src/main.cpp:5356-5376` (`CheckBlockHeader`, `time-too-new`: the tip test comes before
+/// the PoN branch); spec §7.
 pub fn check_time_future(
     params: &NetworkParams,
     header: &Header,
     clock: &Clock,
 ) -> Result<(), HeaderError> {
-    let limit = if header.is_pon() {
-        params.max_future_time_pon
-    } else if params.is_lwma_active(clock.tip_height) {
-        params.max_future_time
-    } else {
+    let limit = if !params.is_lwma_active(clock.tip_height) {
         params.max_future_time_early
+    } else if header.is_pon() {
+        params.max_future_time_pon
+    } else {
+        params.max_future_time
     };
     if i64::from(header.time) > clock.adjusted_time + limit {
         return Err(HeaderError::TimeTooNew {
