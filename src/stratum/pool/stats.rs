@@ -14,8 +14,8 @@ use crate::stratum::wire::ErrorCode;
 pub const MAX_WORKER_ROWS: usize = 4096;
 /// The row every further name is counted in.
 pub const OTHER_WORKERS: &str = "(other workers)";
-/// The default rate window (s-nomp's `hashrateWindow` in its example config is 300 s,
-/// miningcore's 10 minutes).
+/// The default rate window, 10 minutes (pools make theirs configurable: example configs of
+/// pool software carry `hashrateWindow` values of 300 s, 600 s and 30 minutes).
 pub const DEFAULT_RATE_WINDOW_MS: u64 = 600_000;
 /// Buckets per window: shares are summed per 1/60 of the window, so the window's start moves in
 /// those steps and its length is between 59/60 and the whole window.
