@@ -31,19 +31,7 @@ impl PoolJob {
         params: Params,
         clean: bool,
     ) -> PoolJob {
-        let f = |r: std::ops::Range<usize>| prefix[r].to_vec();
-        let notify = Notify {
-            job_id,
-            version: f(0..4).try_into().expect("4 bytes"),
-            prev_hash: f(4..36).try_into().expect("32 bytes"),
-            merkle_root: f(36..68).try_into().expect("32 bytes"),
-            reserved: f(68..100).try_into().expect("32 bytes"),
-            time: f(100..104).try_into().expect("4 bytes"),
-            bits: f(104..108).try_into().expect("4 bytes"),
-            clean,
-            algo: Some(format!("{}_{}", params.n(), params.k())),
-            personalization: Some(String::from_utf8_lossy(&params.personalization()).into_owned()),
-        };
+        let notify = Notify::from_header_prefix(job_id, prefix, &params, clean);
         let network_target = CompactTarget::from_consensus(notify.bits_u32()).decode_lossy_target();
         PoolJob {
             notify,
