@@ -139,7 +139,7 @@ async fn shares_accepted_and_pool_estimate_matches_local_count() {
     let left = pool.rate("t1e2e.rate").unwrap();
     assert_eq!(left.shares, acc.accepted);
     let z = left.sigmas_from(local);
-    assert!(z <= 2.0, "pool {left} vs local {local:.1} Sol/s: {z:.2}σ");
+    assert!(z <= 3.0, "pool {left} vs local {local:.1} Sol/s: {z:.2}σ");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(pool.rate("t1e2e.rate"), Some(left));
     pool.shutdown();

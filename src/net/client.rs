@@ -12,8 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
-use tokio_util::codec::LinesCodecError;
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
 
 use super::{Stream, lines, tls};
 use crate::backend::Solver;
@@ -323,6 +323,9 @@ impl Driver<'_> {
                 break end;
             }
         };
+        if matches!(end, End::Shutdown) {
+            self.drain(&mut framed, &mut s).await;
+        }
         let pending = s.pending_submits();
         if pending > 0 {
             tracing::warn!("{url}: {pending} submits unanswered at disconnect (counted as lost)");
@@ -330,6 +333,30 @@ impl Driver<'_> {
         let out = self.engine.disconnected(end.to_string(), pending);
         self.apply(out);
         end
+    }
+}
+
+/// How long a stopping miner waits for the answers to shares it already sent.
+const DRAIN: Duration = Duration::from_secs(2);
+
+impl Driver<'_> {
+    /// On shutdown, reads the pool's answers to submits already sent (for at most [`DRAIN`]),
+    /// so that a share the pool credits is counted here too; sends nothing new.
+    async fn drain(
+        &mut self,
+        framed: &mut Framed<Box<dyn Stream>, LinesCodec>,
+        s: &mut ClientSession,
+    ) {
+        let deadline = Instant::now() + DRAIN;
+        while s.pending_submits() > 0 {
+            let line = match timeout_at(deadline, framed.next()).await {
+                Ok(Some(Ok(l))) => l,
+                _ => return,
+            };
+            let events = s.on_line(&line, self.now());
+            let out = self.engine.on_events(events);
+            self.apply(out);
+        }
     }
 }
 
