@@ -1,5 +1,6 @@
 //! The light client's store: every accepted header with what the rules need about it (height,
-//! chain work, PoN tie-break hash), and the best chain by height, in one redb file.
+//! chain work, PoN tie-break hash), the best chain by height and the reward ledger's per-block
+//! records, in one redb file.
 //!
 //! Crash safety: each [`Store::commit`] is one write transaction (redb commits atomically, with
 //! a checksummed two-phase commit), so a `kill -9` at any moment loses at most the batch being
@@ -21,6 +22,9 @@ use crate::consensus::units::Height;
 const NODES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("nodes");
 /// The best chain: height → hash.
 const BEST: TableDefinition<u32, &[u8; 32]> = TableDefinition::new("best");
+/// Per-block records of the reward ledger, by block hash (opaque bytes here: the ledger module
+/// encodes them). Kept for side-branch blocks too; the best chain says which count.
+const LEDGER: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("ledger");
 
 /// Bytes of an encoded [`Node`].
 const NODE_LEN: usize = 4 + 32 + 4 + 4 + 1 + 32 + 32 + 1 + 32;
@@ -50,6 +54,10 @@ pub struct Batch {
     pub best: Vec<BlockHash>,
     /// Where `best` starts.
     pub best_from: u32,
+    /// Ledger records to store, by block hash.
+    pub ledger: Vec<(BlockHash, Vec<u8>)>,
+    /// Ledger records to delete (blocks that left the best chain).
+    pub ledger_removed: Vec<BlockHash>,
 }
 
 fn encode_node(n: &Node, header: &[u8]) -> Vec<u8> {
@@ -104,6 +112,7 @@ impl Store {
         let tx = db.begin_write().map_err(err)?;
         tx.open_table(NODES).map_err(err)?;
         tx.open_table(BEST).map_err(err)?;
+        tx.open_table(LEDGER).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Store { db })
     }
@@ -129,6 +138,15 @@ impl Store {
                 .map_err(err)?;
             for (i, h) in batch.best.iter().enumerate() {
                 best.insert(batch.best_from + i as u32, h.as_internal_bytes())
+                    .map_err(err)?;
+            }
+            let mut ledger = tx.open_table(LEDGER).map_err(err)?;
+            for h in &batch.ledger_removed {
+                ledger.remove(h.as_internal_bytes()).map_err(err)?;
+            }
+            for (h, record) in &batch.ledger {
+                ledger
+                    .insert(h.as_internal_bytes(), record.as_slice())
                     .map_err(err)?;
             }
         }
@@ -178,6 +196,63 @@ impl Store {
             .get(hash.as_internal_bytes())
             .map_err(err)?
             .map(|v| v.value()[NODE_LEN..].to_vec()))
+    }
+
+    /// The best chain's hashes at heights `from..=to` (clipped to the stored chain).
+    ///
+    /// # Errors
+    /// The read failed.
+    pub fn best_range(&self, from: u32, to: u32) -> Result<Vec<(Height, BlockHash)>, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let best = tx.open_table(BEST).map_err(err)?;
+        let mut out = Vec::new();
+        for row in best.range(from..=to).map_err(err)? {
+            let (h, hash) = row.map_err(err)?;
+            out.push((
+                Height(h.value()),
+                BlockHash::from_internal_bytes(*hash.value()),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The ledger record of block `hash`, if stored.
+    ///
+    /// # Errors
+    /// The read failed.
+    pub fn ledger(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let t = tx.open_table(LEDGER).map_err(err)?;
+        Ok(t.get(hash.as_internal_bytes())
+            .map_err(err)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// The ledger records of the best chain at heights `from..=to`, in height order (heights
+    /// with no record are left out).
+    ///
+    /// # Errors
+    /// The read failed.
+    pub fn best_ledger(
+        &self,
+        from: u32,
+        to: u32,
+    ) -> Result<Vec<(Height, BlockHash, Vec<u8>)>, StoreError> {
+        let tx = self.db.begin_read().map_err(err)?;
+        let best = tx.open_table(BEST).map_err(err)?;
+        let ledger = tx.open_table(LEDGER).map_err(err)?;
+        let mut out = Vec::new();
+        for row in best.range(from..=to).map_err(err)? {
+            let (h, hash) = row.map_err(err)?;
+            if let Some(r) = ledger.get(hash.value()).map_err(err)? {
+                out.push((
+                    Height(h.value()),
+                    BlockHash::from_internal_bytes(*hash.value()),
+                    r.value().to_vec(),
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// Rebuilds the header tree: every stored header and the stored best chain, checked to link
