@@ -226,3 +226,23 @@ fn rand_nonce() -> u64 {
         .build_hasher()
         .finish()
 }
+
+impl super::source::ChainSource for Peer {
+    type Error = PeerError;
+
+    fn name(&self) -> String {
+        format!("peer {}", self.addr)
+    }
+
+    async fn headers(&mut self, locator: &[BlockHash]) -> Result<Vec<Header>, PeerError> {
+        Peer::headers(self, locator.to_vec()).await
+    }
+
+    async fn blocks(&mut self, hashes: &[BlockHash]) -> Result<Vec<Vec<u8>>, PeerError> {
+        let mut out = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            out.push(self.block(*h).await?);
+        }
+        Ok(out)
+    }
+}
