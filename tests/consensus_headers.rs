@@ -45,6 +45,26 @@ fn every_real_header_verifies_context_free_with_its_recorded_hash() {
     }
 }
 
+/// Each network's genesis entry (the light client's trust anchor) is what validating its real
+/// genesis header gives: hash, time, bits and chain work.
+#[test]
+fn genesis_entries_match_the_real_genesis_headers() {
+    let mut seen = 0;
+    for rh in vectors::real_headers().iter().filter(|h| h.height == 0) {
+        let p = params(rh.network);
+        let h = parse(rh);
+        let mut w = fluxminer::consensus::chain::ChainWindow::new(p);
+        let clock = fluxminer::consensus::chain::Clock {
+            adjusted_time: i64::from(h.time),
+            tip_height: Height(0),
+        };
+        let entry = w.accept(p, &h, &clock).expect("genesis validates");
+        assert_eq!(p.genesis_entry(), entry, "{} {}", rh.network, rh.source);
+        seen += 1;
+    }
+    assert_eq!(seen, 6); // 3 networks, 2 sources each
+}
+
 #[test]
 fn checkpointed_real_headers_match_the_checkpoints() {
     let mut matched = 0;

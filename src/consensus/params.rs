@@ -9,8 +9,9 @@
 
 use crate::equihash;
 
+use super::chain::ChainEntry;
 use super::hash::{BlockHash, TxId};
-use super::target::{Target, Work};
+use super::target::{CompactTarget, Target, Work};
 use super::units::{Amount, Height};
 
 /// Activation heights of the network upgrades; `None` means never active.
@@ -182,6 +183,8 @@ pub struct NetworkParams {
     pub genesis_hash: BlockHash,
     /// The genesis `nTime` (PoN slots count from it).
     pub genesis_time: u32,
+    /// The genesis `nBits` (its work starts the chain work).
+    pub genesis_bits: CompactTarget,
     /// Easiest PoW target.
     pub pow_limit: Target,
     /// Easiest PoN target.
@@ -296,6 +299,23 @@ impl NetworkParams {
             "test" | "testnet" => Some(&TESTNET),
             "regtest" => Some(&REGTEST),
             _ => None,
+        }
+    }
+
+    /// The genesis block as the chain's first entry: its hash, time and bits, and the work of
+    /// its bits.
+    ///
+    /// # Consensus
+    /// fluxd `src/chainparams.cpp` (`CreateGenesisBlock` arguments, `hashGenesisBlock`
+    /// assertion); `src/chain.cpp` (`GetBlockProof`).
+    pub fn genesis_entry(&self) -> ChainEntry {
+        ChainEntry {
+            height: Height::GENESIS,
+            hash: self.genesis_hash,
+            time: self.genesis_time,
+            bits: self.genesis_bits,
+            is_pon: false,
+            chain_work: Work::from_pow_bits(self.genesis_bits),
         }
     }
 
@@ -618,6 +638,7 @@ static MAINNET: NetworkParams = NetworkParams {
     name: "main",
     genesis_hash: MAINNET_CHECKPOINTS[0].hash,
     genesis_time: 1_516_980_000,
+    genesis_bits: CompactTarget::from_consensus(0x1f07_ffff),
     pow_limit: MAINNET_POW_LIMIT,
     pon_limit: Target::from_display_hex_const(
         "0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
@@ -707,6 +728,7 @@ static TESTNET: NetworkParams = NetworkParams {
     name: "test",
     genesis_hash: TESTNET_CHECKPOINTS[0].hash,
     genesis_time: 1_582_228_940,
+    genesis_bits: CompactTarget::from_consensus(0x2007_ffff),
     pow_limit: Target::from_display_hex_const(
         "0effffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
     ),
@@ -794,6 +816,7 @@ static REGTEST: NetworkParams = NetworkParams {
     name: "regtest",
     genesis_hash: REGTEST_CHECKPOINTS[0].hash,
     genesis_time: 1_296_688_602,
+    genesis_bits: CompactTarget::from_consensus(0x200f_0f0f),
     pow_limit: Target::from_display_hex_const(
         "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f",
     ),
