@@ -5,6 +5,7 @@
 pub mod backend_args;
 pub mod bench;
 pub mod block_cmd;
+pub mod chain;
 pub mod devices;
 pub mod header_cmd;
 pub mod mine;
