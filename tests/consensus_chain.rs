@@ -666,3 +666,48 @@ fn regtest_is_proof_of_node_from_height_1() {
     );
     assert_eq!(pon::pon_target_limit(p, Some(Height(59))), p.pon_limit);
 }
+
+/// The committed test chain (`tests/vectors/testchain/`) is exactly this generator's chain, as
+/// full blocks whose coinbases split the reward as each era requires, and its chain file gives
+/// exactly the test network's parameters. `FLUXMINER_REGEN_VECTORS=1` rewrites both.
+#[test]
+fn committed_test_chain_is_the_generated_chain_with_valid_blocks() {
+    use fluxminer::consensus::block::Block;
+    use fluxminer::consensus::reward::split_reward;
+    let p = test_params();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/testchain");
+    let mut lines = String::new();
+    for (h, header) in chain().headers.iter().enumerate() {
+        let bytes = chaingen::block_bytes(p, h as u32, header);
+        let block = Block::from_bytes(&bytes).unwrap();
+        block.check_merkle_root().unwrap();
+        block.check_coinbase_height(Height(h as u32)).unwrap();
+        let split = split_reward(p, Height(h as u32), block.coinbase());
+        assert!(split.is_valid(), "block {h}: {:?}", split.violations);
+        assert!(split.unpaid_tiers.is_empty(), "block {h}");
+        lines.push_str(
+            &serde_json::json!({
+                "height": h,
+                "hash": header.block_hash().to_display_hex(),
+                "header_hex": hex::encode(header.to_bytes()),
+                "block_hex": hex::encode(&bytes),
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    let toml = chaingen::chain_file_text();
+    if std::env::var_os("FLUXMINER_REGEN_VECTORS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("blocks.jsonl"), &lines).unwrap();
+        std::fs::write(dir.join("chain.toml"), &toml).unwrap();
+    }
+    let committed = std::fs::read_to_string(dir.join("blocks.jsonl")).unwrap();
+    assert!(
+        committed == lines,
+        "tests/vectors/testchain/blocks.jsonl differs from the generator"
+    );
+    let file = std::fs::read_to_string(dir.join("chain.toml")).unwrap();
+    let loaded = fluxminer::cli::chain::parse_chain_file(&file).unwrap();
+    assert_eq!(format!("{loaded:?}"), format!("{p:?}"));
+}

@@ -11,6 +11,8 @@ use fluxminer::consensus::difficulty::next_work_required;
 use fluxminer::consensus::encode::write_compact_size;
 use fluxminer::consensus::hash::{MerkleRoot, SaplingRoot, sha256d};
 use fluxminer::consensus::params::{EmergencyParams, PonActivation, Upgrades};
+use fluxminer::consensus::reward::address_script;
+use fluxminer::consensus::subsidy::{block_subsidy, tier_amounts};
 use fluxminer::consensus::{
     BlockHash, Header, HeaderError, Height, NetworkParams, OutPoint, Proof, Target, TxId, pon,
 };
@@ -81,13 +83,13 @@ pub fn test_params() -> &'static NetworkParams {
                 &*Box::leak(hex.into_boxed_str())
             })
             .collect();
+        let genesis = genesis_header();
         NetworkParams {
             name: "unit-test",
-            genesis_hash: BlockHash::ZERO,
+            genesis_hash: genesis.block_hash(),
             genesis_time: GENESIS_TIME,
-            pow_limit: Target::from_display_hex_const(
-                "00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-            ),
+            genesis_bits: genesis.bits,
+            pow_limit: test_pow_limit(),
             pon_limit: Target::from_display_hex_const(
                 "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             ),
@@ -388,7 +390,7 @@ pub fn template_after(params: &NetworkParams, window: &ChainWindow) -> Template 
     Template {
         version: if pon { 100 } else { 4 },
         prev_hash: tip.hash,
-        merkle_root: MerkleRoot::from_internal_bytes(sha256d(&height.0.to_le_bytes())),
+        merkle_root: coinbase_root(params, height),
         time,
         bits: next_work_required(params, height, time, window).unwrap(),
     }
@@ -408,16 +410,136 @@ pub fn next_header(params: &NetworkParams, window: &ChainWindow) -> Header {
     }
 }
 
+/// The test network's `powLimit`.
+fn test_pow_limit() -> Target {
+    Target::from_display_hex_const(
+        "00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    )
+}
+
+/// The genesis header (its coinbase pays nothing: the subsidy at height 0 is unspendable).
+pub fn genesis_header() -> &'static Header {
+    static G: OnceLock<Header> = OnceLock::new();
+    G.get_or_init(|| {
+        let t = Template {
+            version: 4,
+            prev_hash: BlockHash::ZERO,
+            merkle_root: MerkleRoot::from_internal_bytes(sha256d(&genesis_coinbase())),
+            time: GENESIS_TIME,
+            bits: test_pow_limit().to_compact_lossy(),
+        };
+        mine_pow(&t, Some(test_pow_limit()))
+    })
+}
+
+fn genesis_coinbase() -> Vec<u8> {
+    coinbase_tx(0, &[(0, p2pkh(b"genesis"))])
+}
+
+// ---- coinbases ----
+
+/// A P2PKH script paying the hash of `seed`.
+pub fn p2pkh(seed: &[u8]) -> Vec<u8> {
+    let mut s = vec![0x76, 0xa9, 20];
+    s.extend_from_slice(&sha256d(seed)[..20]);
+    s.extend_from_slice(&[0x88, 0xac]);
+    s
+}
+
+/// The payee of `tier` (0 Cumulus, 1 Nimbus, 2 Stratus) at `height`: tiers rotate over 7, 5
+/// and 3 nodes, so each node is paid every 7, 5 or 3 blocks.
+pub fn tier_payee(tier: usize, height: u32) -> Vec<u8> {
+    let nodes = [7, 5, 3][tier];
+    p2pkh(format!("tier {tier} node {}", height % nodes).as_bytes())
+}
+
+/// The miner's script.
+pub fn miner_script() -> Vec<u8> {
+    p2pkh(b"test miner")
+}
+
+/// `CScript() << height` as fluxd writes it (OP_0, OP_1..OP_16, or a minimal number push).
+fn height_script(height: u32) -> Vec<u8> {
+    match height {
+        0 => vec![0x00],
+        1..=16 => vec![0x50 + height as u8],
+        _ => {
+            let mut num = height.to_le_bytes().to_vec();
+            while num.last() == Some(&0) {
+                num.pop();
+            }
+            if num.last().is_some_and(|b| b & 0x80 != 0) {
+                num.push(0);
+            }
+            let mut out = vec![num.len() as u8];
+            out.extend_from_slice(&num);
+            out
+        }
+    }
+}
+
+/// A version-1 coinbase transaction at `height` with these outputs.
+fn coinbase_tx(height: u32, outputs: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let mut tx = 1u32.to_le_bytes().to_vec();
+    tx.push(1);
+    tx.extend_from_slice(&[0u8; 32]);
+    tx.extend_from_slice(&u32::MAX.to_le_bytes());
+    let mut script_sig = height_script(height);
+    script_sig.extend_from_slice(b"\x0bfluxminer t");
+    write_compact_size(&mut tx, script_sig.len() as u64);
+    tx.extend_from_slice(&script_sig);
+    tx.extend_from_slice(&u32::MAX.to_le_bytes());
+    write_compact_size(&mut tx, outputs.len() as u64);
+    for (value, script) in outputs {
+        tx.extend_from_slice(&value.to_le_bytes());
+        write_compact_size(&mut tx, script.len() as u64);
+        tx.extend_from_slice(script);
+    }
+    tx.extend_from_slice(&0u32.to_le_bytes());
+    tx
+}
+
+/// The coinbase of the generated block at `height`: the subsidy split as the era requires
+/// (miner or, under PoN, dev fund; each FluxNode tier from the payments start; no fees).
+pub fn coinbase(params: &NetworkParams, height: Height) -> Vec<u8> {
+    if height.0 == 0 {
+        return genesis_coinbase();
+    }
+    let subsidy = block_subsidy(params, height);
+    let mut outputs = Vec::new();
+    let mut tiers_total = 0;
+    if let Some(t) = tier_amounts(params, height, subsidy) {
+        for (i, a) in [t.cumulus, t.nimbus, t.stratus].into_iter().enumerate() {
+            outputs.push((a.to_zat(), tier_payee(i, height.0)));
+            tiers_total += a.to_zat();
+        }
+    }
+    let rest = subsidy.to_zat() - tiers_total;
+    let first = if params.is_pon_active(height) {
+        address_script(params, params.dev_fund_address).expect("dev fund address")
+    } else {
+        miner_script()
+    };
+    outputs.insert(0, (rest, first));
+    coinbase_tx(height.0, &outputs)
+}
+
+/// The Merkle root of the one-transaction block at `height`: its coinbase's txid.
+fn coinbase_root(params: &NetworkParams, height: Height) -> MerkleRoot {
+    MerkleRoot::from_internal_bytes(sha256d(&coinbase(params, height)))
+}
+
+/// The serialized block: header, one transaction.
+pub fn block_bytes(params: &NetworkParams, height: u32, header: &Header) -> Vec<u8> {
+    let mut b = header.to_bytes();
+    b.push(1);
+    b.extend_from_slice(&coinbase(params, Height(height)));
+    b
+}
+
 fn generate() -> GeneratedChain {
     let params = test_params();
-    let genesis_t = Template {
-        version: 4,
-        prev_hash: BlockHash::ZERO,
-        merkle_root: MerkleRoot::from_internal_bytes(sha256d(b"genesis")),
-        time: GENESIS_TIME,
-        bits: params.pow_limit.to_compact_lossy(),
-    };
-    let genesis = mine_pow(&genesis_t, Some(params.pow_limit));
+    let genesis = genesis_header().clone();
     let mut window = ChainWindow::new(params);
     let mut windows = vec![window.clone()];
     let clock = Clock {
@@ -452,4 +574,77 @@ pub fn validate_at(
     let mut w = chain().windows[height as usize].clone();
     let clock = clock_for(&w);
     w.accept(params, header, &clock).map(|_| ())
+}
+
+/// The test network as a chain file (`--chain`), the way `tests/vectors/testchain/chain.toml`
+/// ships it.
+pub fn chain_file_text() -> String {
+    let p = test_params();
+    let t = |t: Target| format!("{:064x}", t.to_uint());
+    let u = &p.upgrades;
+    let h = |x: Option<Height>| x.expect("set").0;
+    let keys: Vec<String> = p
+        .emergency
+        .public_keys
+        .iter()
+        .map(|k| format!("\"{k}\""))
+        .collect();
+    format!(
+        r#"# The generated test chain of tests/consensus_support/chaingen.rs (Equihash 48,5, short
+# windows, every difficulty algorithm, PoN from {pon}, an emergency block at {emergency}).
+# Written by `FLUXMINER_REGEN_VECTORS=1 cargo test --test consensus_chain`.
+name = "{name}"
+base = "main"
+genesis_hash = "{genesis}"
+genesis_time = {gtime}
+genesis_bits = "{gbits:08x}"
+pow_limit = "{pow}"
+pon_limit = "{ponl}"
+pon_start_limit = "{pons}"
+lwma_window = {lwma}
+pon_window = {ponw}
+equihash = ["48,5", "48,5", "48,5"]
+fluxnode_payments_start = {fps}
+funds = []
+
+[upgrades]
+lwma = {u_lwma}
+equi144_5 = {u_144}
+acadia = {u_acadia}
+kamiooka = {u_kamiooka}
+kamata = {u_kamata}
+flux = {u_flux}
+halving = {u_halving}
+p2sh_nodes = {u_p2sh}
+pon = {pon}
+
+[emergency]
+public_keys = [{keys}]
+min_signatures = {minsig}
+collateral_hash = "{coll}"
+"#,
+        pon = PON_HEIGHT,
+        emergency = EMERGENCY_HEIGHT,
+        name = p.name,
+        genesis = p.genesis_hash.to_display_hex(),
+        gtime = p.genesis_time,
+        gbits = p.genesis_bits.to_consensus(),
+        pow = t(p.pow_limit),
+        ponl = t(p.pon_limit),
+        pons = t(p.pon_start_limit),
+        lwma = p.lwma_window,
+        ponw = p.pon_window,
+        fps = h(p.fluxnode_payments_start),
+        u_lwma = h(u.lwma),
+        u_144 = h(u.equi144_5),
+        u_acadia = h(u.acadia),
+        u_kamiooka = h(u.kamiooka),
+        u_kamata = h(u.kamata),
+        u_flux = h(u.flux),
+        u_halving = h(u.halving),
+        u_p2sh = h(u.p2sh_nodes),
+        keys = keys.join(", "),
+        minsig = p.emergency.min_signatures,
+        coll = p.emergency.collateral_hash.to_display_hex(),
+    )
 }
