@@ -12,7 +12,8 @@
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`p2p`] | the Flux P2P protocol sans I/O: framing with its size and checksum limits, `version`, `getheaders`/`headers`, `inv`/`getdata`, `block`, block locators | [`consensus`] |
 //! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
-//! | [`store`] | the light client's crash-safe store (redb): headers, chain work, the best chain by height | [`consensus`], redb |
+//! | [`store`] | the light client's crash-safe store (redb): headers, chain work, the best chain by height, the reward ledger's records | [`consensus`], redb |
+//! | [`chainstate`] | the light client's chain state: headers validated on their branch into the tree, blocks into the ledger, every change batched into the store; the caller passes the time | [`consensus`], [`store`], [`p2p`] (locators) |
 //! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting) and pool failover, driven with `now` passed in; solver threads that mine its assignments and CPU re-check every solution | [`backend`], [`stratum`] (never [`net`]) |
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
 //! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
@@ -55,6 +56,7 @@
 //!    amount (when the fees are known) and the reward split ([`consensus::reward`]).
 
 pub mod backend;
+pub mod chainstate;
 pub mod cli;
 pub mod consensus;
 pub mod equihash;

@@ -7,6 +7,7 @@ pub mod client;
 pub mod peer;
 pub mod server;
 pub mod source;
+pub mod sync;
 pub mod tls;
 
 use tokio::io::{AsyncRead, AsyncWrite};
