@@ -1,24 +1,75 @@
 //! The fluxd JSON-RPC chain source against a fake fluxd on loopback: a hand-written HTTP/1.1
 //! server that answers JSON-RPC 1.0 calls and batches the way fluxd does (a failed single call
 //! is HTTP 500 with the error object, a batch is HTTP 200 with one reply per call), over the
-//! generated test chain (2,000 headers) and a real mainnet block, and that misbehaves on demand.
+//! a linked chain of 2,000 headers in the three layouts fluxd serves (Equihash 200,9 and
+//! ZelHash PoW, then PoN; the client checks hashes and parsing, not proof of work, so the chain
+//! is made in microseconds) and a real mainnet block, and that misbehaves on demand.
 
 mod consensus_support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use consensus_support::chaingen::{CHAIN_LEN, chain};
 use consensus_support::vectors::{bytes, load, s};
-use fluxminer::consensus::{BlockHash, Header};
+use fluxminer::consensus::hash::{MerkleRoot, SaplingRoot};
+use fluxminer::consensus::{BlockHash, CompactTarget, Header, OutPoint, Proof, TxId};
 use fluxminer::net::rpc::{CODE_NOT_FOUND, RpcAuth, RpcClient, RpcConfig, RpcError};
 use fluxminer::net::source::ChainSource;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+
+/// Heights 0..CHAIN_LEN.
+const CHAIN_LEN: u32 = 2_000;
+
+/// The proof at height `h`: 1344-byte Equihash 200,9 solutions, then 52-byte ZelHash ones,
+/// then PoN collaterals with 72-byte signatures.
+fn proof(h: u32) -> Proof {
+    let b = h.to_le_bytes()[0];
+    match h {
+        0..1_000 => Proof::Work {
+            nonce: [b; 32],
+            solution: vec![b; 1_344],
+        },
+        1_000..1_500 => Proof::Work {
+            nonce: [b; 32],
+            solution: vec![b; 52],
+        },
+        _ => Proof::Node {
+            collateral: OutPoint {
+                txid: TxId::from_internal_bytes([b; 32]),
+                index: h,
+            },
+            signature: vec![b; 72],
+        },
+    }
+}
+
+/// A linked chain of [`CHAIN_LEN`] headers.
+fn chain() -> &'static [Header] {
+    static CHAIN: OnceLock<Vec<Header>> = OnceLock::new();
+    CHAIN.get_or_init(|| {
+        let mut prev_hash = BlockHash::ZERO;
+        (0..CHAIN_LEN)
+            .map(|h| {
+                let header = Header {
+                    version: if h < 1_500 { 4 } else { 100 },
+                    prev_hash,
+                    merkle_root: MerkleRoot::from_internal_bytes([h.to_le_bytes()[1]; 32]),
+                    sapling_root: SaplingRoot::ZERO,
+                    time: 1_600_000_000 + h * 120,
+                    bits: CompactTarget::from_consensus(0x1f07_ffff),
+                    proof: proof(h),
+                };
+                prev_hash = header.block_hash();
+                header
+            })
+            .collect()
+    })
+}
 
 /// How the fake node misbehaves.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +122,7 @@ fn real_block() -> (BlockHash, Vec<u8>) {
 
 impl Fake {
     fn new(auth: Option<&str>) -> Fake {
-        let headers = &chain().headers;
+        let headers = chain();
         let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
         let raw = hashes
             .iter()
@@ -302,7 +353,7 @@ async fn setup(batch: usize) -> (Arc<Fake>, RpcClient) {
 /// Syncs headers the way the light client does (locator: our tip, genesis) until the source
 /// has nothing more; returns them, oldest first.
 async fn sync_from(client: &mut RpcClient, from: BlockHash) -> Vec<Header> {
-    let genesis = chain().headers[0].block_hash();
+    let genesis = chain()[0].block_hash();
     let (mut tip, mut got) = (from, Vec::new());
     loop {
         let batch = client.headers(&[tip, genesis]).await.unwrap();
@@ -321,12 +372,12 @@ async fn sync_from(client: &mut RpcClient, from: BlockHash) -> Vec<Header> {
 #[tokio::test]
 async fn sync_gets_every_header_in_order_in_batched_requests() {
     let (fake, mut client) = setup(500).await;
-    let genesis = chain().headers[0].block_hash();
+    let genesis = chain()[0].block_hash();
     let start = Instant::now();
     let got = sync_from(&mut client, genesis).await;
     let elapsed = start.elapsed();
     assert_eq!(got.len(), CHAIN_LEN as usize - 1);
-    assert_eq!(got, chain().headers[1..]);
+    assert_eq!(got, chain()[1..]);
     // Locate once, then getblockhash ×n and getblockheader ×n per batch, one request at the tip.
     let batches = (CHAIN_LEN as usize - 1).div_ceil(500);
     assert!(
@@ -362,14 +413,14 @@ async fn a_growing_and_a_shrinking_tip_are_followed() {
     // The tip grows: the stale count is refreshed in the same poll.
     fake.tip.store(1_200, Ordering::SeqCst);
     let more = sync_from(&mut client, hashes[999]).await;
-    assert_eq!(more, chain().headers[1_000..=1_200]);
+    assert_eq!(more, chain()[1_000..=1_200]);
     // A reorganization shortens the chain below our tip: the next locator entry is the fork.
     fake.tip.store(500, Ordering::SeqCst);
     let after = client
         .headers(&[hashes[1_200], hashes[400], hashes[0]])
         .await
         .unwrap();
-    assert_eq!(after, chain().headers[401..=500]);
+    assert_eq!(after, chain()[401..=500]);
 }
 
 #[tokio::test]
@@ -377,7 +428,7 @@ async fn locator_search_skips_unknown_and_side_chain_hashes() {
     let (fake, mut client) = setup(500).await;
     let locator = [UNKNOWN, SIDE, fake.hashes[1_500], fake.hashes[0]];
     let got = client.headers(&locator).await.unwrap();
-    assert_eq!(got, chain().headers[1_501..]);
+    assert_eq!(got, chain()[1_501..]);
     let err = client.headers(&[UNKNOWN, SIDE]).await.unwrap_err();
     assert!(matches!(err, RpcError::NoFork { count: 2 }), "{err}");
     // A single verbose getblockheader of an unknown hash: HTTP 500 with the error object.
