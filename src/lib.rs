@@ -12,6 +12,7 @@
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`p2p`] | the Flux P2P protocol sans I/O: framing with its size and checksum limits, `version`, `getheaders`/`headers`, `inv`/`getdata`, `block`, block locators | [`consensus`] |
 //! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
+//! | [`net::rpc`] | the fluxd JSON-RPC chain source: batched `getblockhash`/`getblockheader`/`getblock` over plain HTTP, every reply checked (size, ids, hex, hashes) | [`consensus`], reqwest |
 //! | [`store`] | the light client's crash-safe store (redb): headers, chain work, the best chain by height, the reward ledger's records | [`consensus`], redb |
 //! | [`chainstate`] | the light client's chain state: headers validated on their branch into the tree, blocks into the ledger, every change batched into the store; the caller passes the time | [`consensus`], [`store`], [`p2p`] (locators) |
 //! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting) and pool failover, driven with `now` passed in; solver threads that mine its assignments and CPU re-check every solution | [`backend`], [`stratum`] (never [`net`]) |
