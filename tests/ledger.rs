@@ -350,6 +350,11 @@ fn query_counts_the_best_chain_only_and_renders_csv_and_json() {
     let table = rewards::render(&r, Format::Table);
     assert!(table.contains("200 blocks"), "{table}");
     assert!(
+        table.contains("\n  cumulus          200           400.00000000\n"),
+        "{table}"
+    );
+    assert!(table.contains(": 4 payments, 8.00000000 FLUX"), "{table}");
+    assert!(
         table.contains("gap: no cumulus payment for 100 blocks"),
         "{table}"
     );

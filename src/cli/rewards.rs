@@ -417,11 +417,17 @@ fn render_table(r: &Report) -> String {
                         "  {:<10} {:>9} {:>22}",
                         category_name(c),
                         ct.payments,
-                        ct.amount
+                        ct.amount.to_string()
                     );
                 }
             }
-            let _ = writeln!(s, "  {:<10} {:>9} {:>22}", "total", "", t.total());
+            let _ = writeln!(
+                s,
+                "  {:<10} {:>9} {:>22}",
+                "total",
+                "",
+                t.total().to_string()
+            );
         }
         By::Day => {
             let shown: Vec<Category> = Category::ALL
@@ -436,9 +442,9 @@ fn render_table(r: &Report) -> String {
             for d in &r.days {
                 let _ = write!(s, "  {:<10} {:>6}", d.date.to_string(), d.totals.blocks);
                 for &c in &shown {
-                    let _ = write!(s, " {:>17}", d.totals.get(c).amount);
+                    let _ = write!(s, " {:>17}", d.totals.get(c).amount.to_string());
                 }
-                let _ = writeln!(s, " {:>17}", d.totals.total());
+                let _ = writeln!(s, " {:>17}", d.totals.total().to_string());
             }
         }
     }
@@ -448,9 +454,10 @@ fn render_table(r: &Report) -> String {
         });
         let _ = writeln!(
             s,
-            "address {}: {} payments, {} FLUX, {last}",
+            "address {}: {} payment{}, {} FLUX, {last}",
             a.address,
             a.payments.len(),
+            if a.payments.len() == 1 { "" } else { "s" },
             a.total
         );
         for p in &a.payments {
@@ -460,7 +467,7 @@ fn render_table(r: &Report) -> String {
                 p.height,
                 date_time(p.time),
                 p.role.name(),
-                p.amount
+                p.amount.to_string()
             );
         }
         for g in &a.gaps {
