@@ -12,6 +12,7 @@
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`p2p`] | the Flux P2P protocol sans I/O: framing with its size and checksum limits, `version`, `getheaders`/`headers`, `inv`/`getdata`, `block`, block locators | [`consensus`] |
 //! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
+//! | [`ledger`] | the FluxNode reward ledger, pure: a per-block record of every coinbase output (role, amount, payee), its versioned encoding, totals per role and per UTC day, a watched address's history and payment gaps | [`consensus`] |
 //! | [`net::rpc`] | the fluxd JSON-RPC chain source: batched `getblockhash`/`getblockheader`/`getblock` over plain HTTP, every reply checked (size, ids, hex, hashes) | [`consensus`], reqwest |
 //! | [`store`] | the light client's crash-safe store (redb): headers, chain work, the best chain by height, the reward ledger's records | [`consensus`], redb |
 //! | [`chainstate`] | the light client's chain state: headers validated on their branch into the tree, blocks into the ledger, every change batched into the store; the caller passes the time | [`consensus`], [`store`], [`p2p`] (locators) |
@@ -22,7 +23,7 @@
 //! | [`fuzz`] | fuzz targets: every network-facing decoder as a function of bytes (run by `fuzz/` under cargo-fuzz, and over the seed corpus in CI) | [`p2p`], [`consensus`], [`stratum`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
-//! The pure modules (`equihash`, `consensus`, `stratum`) do no I/O: no sockets, no clock, no threads of
+//! The pure modules (`equihash`, `consensus`, `stratum`, `ledger`) do no I/O: no sockets, no clock, no threads of
 //! their own, no GPU; nor do [`miner::Engine`] and [`miner::Failover`]. Time and storage come in as
 //! parameters. Imports run one way: `cli` → `net` → `miner` → the core. `scripts/check-layering.sh`
 //! enforces both with greps in CI.
@@ -62,6 +63,7 @@ pub mod cli;
 pub mod consensus;
 pub mod equihash;
 pub mod fuzz;
+pub mod ledger;
 pub mod miner;
 pub mod net;
 pub mod p2p;

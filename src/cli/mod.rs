@@ -10,6 +10,7 @@ pub mod devices;
 pub mod header_cmd;
 pub mod mine;
 pub mod pool;
+pub mod rewards;
 pub mod solve;
 pub mod verify;
 
@@ -47,6 +48,9 @@ pub enum Command {
     Pool(pool::PoolArgs),
     /// List GPU adapters, their limits, and whether each can run ZelHash.
     Devices(devices::DevicesArgs),
+    /// What the stored best chain paid: totals per tier or per day, watched addresses' payments
+    /// and gaps.
+    Rewards(rewards::RewardsArgs),
 }
 
 /// Runs the binary: parse, dispatch, map errors to exit code 2.
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Mine(a) => mine::run(a),
         Command::Pool(a) => pool::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Rewards(a) => rewards::run(a),
     };
     match result {
         Ok(code) => code,

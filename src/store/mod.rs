@@ -50,7 +50,8 @@ fn err<E: Into<redb::Error>>(e: E) -> StoreError {
 pub struct Batch {
     /// New headers with their serialized bytes.
     pub nodes: Vec<(Node, Vec<u8>)>,
-    /// The best chain's hashes from height `best_from` on (everything above is dropped).
+    /// The best chain's hashes from height `best_from` on (everything above is dropped); empty
+    /// leaves the stored best chain as it is.
     pub best: Vec<BlockHash>,
     /// Where `best` starts.
     pub best_from: u32,
@@ -134,8 +135,12 @@ impl Store {
                     .map_err(err)?;
             }
             let mut best = tx.open_table(BEST).map_err(err)?;
-            best.retain_in(batch.best_from.., |_, _| false)
-                .map_err(err)?;
+            // An empty `best` leaves the best chain alone (a best chain never shrinks to
+            // nothing: a switch always connects at least one block).
+            if !batch.best.is_empty() {
+                best.retain_in(batch.best_from.., |_, _| false)
+                    .map_err(err)?;
+            }
             for (i, h) in batch.best.iter().enumerate() {
                 best.insert(batch.best_from + i as u32, h.as_internal_bytes())
                     .map_err(err)?;
