@@ -7,6 +7,7 @@
 
 use thiserror::Error;
 
+use crate::consensus::block::Block;
 use crate::consensus::chain::{ChainEntry, Clock};
 use crate::consensus::header::{Header, Proof};
 use crate::consensus::params::NetworkParams;
@@ -14,6 +15,7 @@ use crate::consensus::tree::{Change, HeaderTree, Node, TreeError};
 use crate::consensus::units::Height;
 use crate::consensus::validate::validate_header;
 use crate::consensus::{BlockHash, HeaderError, pon};
+use crate::ledger::{BlockRewards, LedgerError};
 use crate::p2p::message::locator;
 use crate::store::{Batch, Store, StoreError};
 
@@ -41,6 +43,30 @@ pub enum ChainStateError {
         hash: BlockHash,
         /// The rule.
         source: HeaderError,
+    },
+    /// A block that does not decode.
+    #[error("block at height {height} does not decode: {source}")]
+    BadBlock {
+        /// The height asked for.
+        height: Height,
+        /// Why.
+        source: crate::consensus::encode::DecodeError,
+    },
+    /// A block that is not the best chain's at its height.
+    #[error("block {hash} is not the best chain's block at height {height}")]
+    NotOnBestChain {
+        /// The height asked for.
+        height: Height,
+        /// The block's hash.
+        hash: BlockHash,
+    },
+    /// A block whose coinbase cannot be recorded (Merkle root, coinbase position or height).
+    #[error("block at height {height}: {source}")]
+    Ledger {
+        /// Its height.
+        height: Height,
+        /// The check that failed.
+        source: LedgerError,
     },
     /// The header forks where fluxd refuses forks.
     #[error("header {hash}: {source}")]
@@ -185,6 +211,35 @@ impl ChainState {
                     .extend(disconnected.iter().copied());
             }
         }
+    }
+
+    /// Whether the ledger holds block `hash` (stored or waiting).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub fn has_record(&self, hash: &BlockHash) -> Result<bool, StoreError> {
+        if self.batch.ledger.iter().any(|(h, _)| h == hash) {
+            return Ok(true);
+        }
+        Ok(self.store.ledger(hash)?.is_some())
+    }
+
+    /// Records the best chain's block at `height` in the ledger: it must be that block, with
+    /// its Merkle root, coinbase position and BIP34 height right.
+    ///
+    /// # Errors
+    /// A [`ChainStateError`]; nothing changes.
+    pub fn accept_block(&mut self, height: Height, bytes: &[u8]) -> Result<(), ChainStateError> {
+        let block = Block::from_bytes(bytes)
+            .map_err(|source| ChainStateError::BadBlock { height, source })?;
+        let hash = block.header.block_hash();
+        if self.tree.best_at(height) != Some(hash) {
+            return Err(ChainStateError::NotOnBestChain { height, hash });
+        }
+        let record = BlockRewards::from_block(self.params, height, &block)
+            .map_err(|source| ChainStateError::Ledger { height, source })?;
+        self.batch.ledger.push((hash, record.to_bytes()));
+        Ok(())
     }
 
     /// Headers and ledger changes waiting for [`ChainState::commit`].

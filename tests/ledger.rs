@@ -237,7 +237,7 @@ fn batch_of(from: u32, records: &[BlockRewards]) -> Batch {
 #[test]
 fn query_counts_the_best_chain_only_and_renders_csv_and_json() {
     let dir = tempdir();
-    let store = Store::open(&dir.join(rewards::STORE_FILE)).unwrap();
+    let store = Store::open(&fluxminer::cli::chain::store_file(&dir)).unwrap();
     let watched = addr(1);
     let paid = [1_010, 1_050, 1_150];
     // Heights 1000..=1199 on branch 1; the watched address gets Cumulus at `paid`.

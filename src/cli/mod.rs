@@ -12,6 +12,7 @@ pub mod mine;
 pub mod pool;
 pub mod rewards;
 pub mod solve;
+pub mod sync_cmd;
 pub mod verify;
 
 use std::process::ExitCode;
@@ -46,6 +47,10 @@ pub enum Command {
     Mine(mine::MineArgs),
     /// Run a stratum test pool that checks shares like real pools and measures Sol/s.
     Pool(pool::PoolArgs),
+    /// Sync the chain into the store from fluxd's RPC or Flux peers (and the reward ledger).
+    Sync(sync_cmd::SyncArgs),
+    /// What the store holds: tip, chain work, era, size.
+    Status(sync_cmd::StatusArgs),
     /// List GPU adapters, their limits, and whether each can run ZelHash.
     Devices(devices::DevicesArgs),
     /// What the stored best chain paid: totals per tier or per day, watched addresses' payments
@@ -65,6 +70,8 @@ pub fn main() -> ExitCode {
         Command::Mine(a) => mine::run(a),
         Command::Pool(a) => pool::run(a),
         Command::Devices(a) => devices::run(a),
+        Command::Sync(a) => sync_cmd::run(a),
+        Command::Status(a) => sync_cmd::status(a),
         Command::Rewards(a) => rewards::run(a),
     };
     match result {

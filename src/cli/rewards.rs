@@ -11,11 +11,12 @@
 //! record).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use thiserror::Error;
 
+use super::chain::ChainArgs;
 use crate::consensus::BlockHash;
 use crate::consensus::params::NetworkParams;
 use crate::consensus::subsidy::Tier;
@@ -25,41 +26,6 @@ use crate::ledger::{
     RecordDecodeError, Totals,
 };
 use crate::store::{Store, StoreError};
-
-/// The store file's name inside the data directory.
-pub const STORE_FILE: &str = "chain.redb";
-
-/// Where the light client's store is, and which network: the arguments every command that
-/// reads the store shares.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LedgerArgs {
-    /// Data directory; the store is `<DIR>/chain.redb` (default: `$HOME/.fluxminer/<network>`).
-    #[arg(long, value_name = "DIR")]
-    pub datadir: Option<PathBuf>,
-    /// Network whose addresses and store apply.
-    #[arg(long, default_value = "main", value_parser = ["main", "test", "regtest"])]
-    pub network: String,
-}
-
-impl LedgerArgs {
-    /// The network's parameters (`None` for an unknown name).
-    pub fn params(&self) -> Option<&'static NetworkParams> {
-        NetworkParams::by_name(&self.network)
-    }
-
-    /// The data directory: `--datadir`, else `$HOME/.fluxminer/<network>`.
-    pub fn datadir(&self) -> PathBuf {
-        self.datadir.clone().unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-            home.join(".fluxminer").join(&self.network)
-        })
-    }
-
-    /// The store file: `<datadir>/chain.redb`.
-    pub fn store_path(&self) -> PathBuf {
-        self.datadir().join(STORE_FILE)
-    }
-}
 
 /// How totals are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,9 +50,9 @@ pub enum Format {
 /// Arguments of `fluxminer rewards`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RewardsArgs {
-    /// Store and network.
+    /// Network (or chain file) and data directory.
     #[command(flatten)]
-    pub ledger: LedgerArgs,
+    pub chain: ChainArgs,
     /// A payout address to report on (repeat for several).
     #[arg(long = "address", value_name = "ADDRESS")]
     pub addresses: Vec<String>,
@@ -512,10 +478,7 @@ fn empty_message(path: &Path, q: &Query) -> String {
 
 /// Runs `fluxminer rewards`.
 pub fn run(args: &RewardsArgs) -> anyhow::Result<ExitCode> {
-    let Some(params) = args.ledger.params() else {
-        eprintln!("error: unknown network {:?}", args.ledger.network);
-        return Ok(ExitCode::from(2));
-    };
+    let params = args.chain.params()?;
     let mut expected = ExpectedIntervals::DEFAULT;
     for &(tier, blocks) in &args.intervals {
         expected.set(tier, blocks);
@@ -538,7 +501,7 @@ pub fn run(args: &RewardsArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     }
-    let path = args.ledger.store_path();
+    let path = args.chain.store_path(params);
     // Opening would create the file: a missing store is an empty one.
     if !path.exists() {
         println!("{}", empty_message(&path, &q));
@@ -577,14 +540,7 @@ mod tests {
     }
 
     #[test]
-    fn default_datadir_and_store_name() {
-        let a = LedgerArgs {
-            datadir: Some("/d".into()),
-            network: "test".into(),
-        };
-        assert_eq!(a.store_path(), Path::new("/d/chain.redb"));
-        let b = LedgerArgs { datadir: None, ..a };
-        assert!(b.store_path().ends_with(".fluxminer/test/chain.redb"));
+    fn dates_print_in_utc() {
         assert_eq!(date_time(1_700_000_000), "2023-11-14 22:13:20");
     }
 }

@@ -11,8 +11,10 @@ use tokio::sync::watch;
 
 use super::source::ChainSource;
 use crate::chainstate::{ChainState, ChainStateError};
+use crate::consensus::BlockHash;
 use crate::consensus::chain::ChainEntry;
 use crate::consensus::tree::Change;
+use crate::consensus::units::Height;
 use crate::store::StoreError;
 
 /// Settings of a sync.
@@ -190,6 +192,89 @@ impl<S: ChainSource> Run<'_, S> {
     }
 }
 
+impl<S: ChainSource> Run<'_, S> {
+    /// The next best-chain blocks from `cursor` on that the ledger lacks (at most `n`).
+    fn wanted(
+        &self,
+        cursor: &mut u32,
+        goal: u32,
+        n: usize,
+    ) -> Result<Vec<(Height, BlockHash)>, StoreError> {
+        let mut want = Vec::new();
+        while *cursor <= goal && want.len() < n {
+            let h = Height(*cursor);
+            let hash = self.state.tree().best_at(h).expect("below the tip");
+            if !self.state.has_record(&hash)? {
+                want.push((h, hash));
+            }
+            *cursor += 1;
+        }
+        Ok(want)
+    }
+
+    /// Fetches the blocks the ledger lacks from `from` to the tip; `false` when stopped or no
+    /// source is left.
+    async fn blocks(
+        &mut self,
+        from: u32,
+        shutdown: &mut watch::Receiver<bool>,
+        on_progress: &mut impl FnMut(&Progress),
+    ) -> Result<bool, SyncError> {
+        let goal = self.state.tip().height.get();
+        self.progress.blocks_goal = Some(goal);
+        let mut cursor = from;
+        let mut i = 0;
+        loop {
+            let want = self.wanted(&mut cursor, goal, self.cfg.block_batch.max(1))?;
+            if want.is_empty() {
+                return Ok(true);
+            }
+            // The same blocks go to the next source when one fails.
+            loop {
+                if self.live.is_empty() || *shutdown.borrow() {
+                    return Ok(false);
+                }
+                i %= self.live.len();
+                let hashes: Vec<BlockHash> = want.iter().map(|w| w.1).collect();
+                let answer = tokio::select! {
+                    a = self.live[i].blocks(&hashes) => a,
+                    _ = shutdown.changed() => return Ok(false),
+                };
+                match answer
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| self.take_blocks(&want, &b))
+                {
+                    Ok(()) => break,
+                    Err(reason) => self.drop_source(i, reason),
+                }
+            }
+            self.commit_if_due(false)?;
+            on_progress(&self.progress);
+        }
+    }
+
+    fn take_blocks(
+        &mut self,
+        want: &[(Height, BlockHash)],
+        blocks: &[Vec<u8>],
+    ) -> Result<(), String> {
+        if blocks.len() != want.len() {
+            return Err(format!(
+                "asked for {} blocks, got {}",
+                want.len(),
+                blocks.len()
+            ));
+        }
+        for ((height, _), bytes) in want.iter().zip(blocks) {
+            self.state
+                .accept_block(*height, bytes)
+                .map_err(|e| e.to_string())?;
+            self.progress.blocks += 1;
+        }
+        Ok(())
+    }
+}
+
 /// Syncs headers from `sources` (then, with [`SyncConfig::ledger_from`], blocks) until every
 /// remaining source has nothing more, `shutdown` turns true, or no source is left; commits
 /// what was validated before returning.
@@ -213,8 +298,12 @@ pub async fn sync<S: ChainSource>(
         live: sources,
         dropped: Vec::new(),
     };
-    let complete = run.headers(&mut shutdown, &mut on_progress).await?;
+    let mut complete = run.headers(&mut shutdown, &mut on_progress).await?;
     run.commit_if_due(true)?;
+    if complete && let Some(from) = cfg.ledger_from {
+        complete = run.blocks(from, &mut shutdown, &mut on_progress).await?;
+        run.commit_if_due(true)?;
+    }
     on_progress(&run.progress);
     Ok(SyncReport {
         progress: run.progress,
