@@ -210,3 +210,87 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+fn fluxminer(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_fluxminer"));
+    c.args(args);
+    c
+}
+
+fn sync_cmd(dir: &std::path::Path, addr: SocketAddr) -> std::process::Command {
+    let chain = sync_support::chain_file();
+    let mut c = fluxminer(&[
+        "sync",
+        "--chain",
+        chain.to_str().unwrap(),
+        "--datadir",
+        dir.to_str().unwrap(),
+        "--peer",
+        &addr.to_string(),
+        "--from",
+        "0",
+        "--commit-every",
+        "100",
+    ]);
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    c
+}
+
+/// What `status --json` and `rewards --json` say about a data directory (the path and file
+/// size left out).
+fn summary(dir: &std::path::Path) -> (serde_json::Value, String) {
+    let chain = sync_support::chain_file();
+    let common = [
+        "--chain",
+        chain.to_str().unwrap(),
+        "--datadir",
+        dir.to_str().unwrap(),
+    ];
+    let status = fluxminer(&[&["status", "--json"][..], &common].concat())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let mut v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    v.as_object_mut()
+        .unwrap()
+        .retain(|k, _| !k.starts_with("store"));
+    let rewards = fluxminer(&[&["rewards", "--json", "--by", "day"][..], &common].concat())
+        .output()
+        .unwrap();
+    assert!(rewards.status.success(), "{rewards:?}");
+    (v, String::from_utf8(rewards.stdout).unwrap())
+}
+
+/// `kill -9` of `fluxminer sync` at 20 moments spread over a run, then a run to the end: the
+/// same tip, the same best chain and the same ledger as an uninterrupted run.
+#[test]
+fn kill_9_during_sync_20_times_then_resume_gives_the_same_tip_and_ledger() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(fake_node(chain(), Mode::SlowBlocks));
+    let whole = tempdir();
+    let started = std::time::Instant::now();
+    assert!(sync_cmd(whole.path(), addr).status().unwrap().success());
+    let full = started.elapsed();
+    let reference = summary(whole.path());
+    assert_eq!(reference.0["height"], 1_999);
+    assert_eq!(reference.0["ledger_blocks"], 2_000);
+
+    let killed = tempdir();
+    let mut mid_run = 0;
+    for i in 0..20u32 {
+        let mut child = sync_cmd(killed.path(), addr).spawn().unwrap();
+        // 2–5 % of a whole run each (start-up, headers or blocks, as the progress goes), so
+        // that the 20 kills together stop short of the end.
+        std::thread::sleep(full.mul_f64(f64::from(2 + i % 4) / 100.0));
+        if child.try_wait().unwrap().is_none() {
+            mid_run += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    eprintln!("uninterrupted sync {full:?}; {mid_run} of 20 kills hit a running sync");
+    assert!(mid_run >= 18, "only {mid_run} kills hit a running sync");
+    assert!(sync_cmd(killed.path(), addr).status().unwrap().success());
+    assert_eq!(summary(killed.path()), reference);
+}

@@ -72,6 +72,9 @@ pub enum Mode {
     InvalidHeaderAt(u32),
     /// Completes the handshake, then says nothing.
     Stall,
+    /// Serves its chain, every other block 1 ms late (a sync that takes seconds, to be
+    /// killed).
+    SlowBlocks,
 }
 
 fn version() -> Version {
@@ -169,6 +172,13 @@ async fn serve(mut s: TcpStream, chain: Arc<Vec<Served>>, mode: Mode) {
                 Message::Headers(headers_after(&chain, &index, &g.locator)).to_bytes(magic)
             }
             (_, Message::GetData(inv)) => {
+                if matches!(mode, Mode::SlowBlocks)
+                    && inv
+                        .first()
+                        .is_some_and(|i| i.hash.as_internal_bytes()[0] % 2 == 0)
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
                 let mut out = Vec::new();
                 for i in inv {
                     match index.get(&i.hash) {
