@@ -34,10 +34,20 @@ async fn connect(addr: SocketAddr) -> Peer {
 }
 
 async fn sync_from(state: &mut ChainState, peers: Vec<Peer>) -> SyncReport {
+    sync_ledger_from(state, peers, None).await
+}
+
+async fn sync_ledger_from(
+    state: &mut ChainState,
+    peers: Vec<Peer>,
+    ledger_from: Option<u32>,
+) -> SyncReport {
     let (_tx, rx) = watch::channel(false);
-    sync(state, peers, &SyncConfig::default(), rx, |_| {})
-        .await
-        .unwrap()
+    let cfg = SyncConfig {
+        ledger_from,
+        ..SyncConfig::default()
+    };
+    sync(state, peers, &cfg, rx, |_| {}).await.unwrap()
 }
 
 fn hash_at(h: usize) -> BlockHash {
@@ -63,6 +73,13 @@ async fn a_fake_peer_serves_the_chain_to_its_tip_and_it_survives_a_restart() {
     assert_eq!(report.tip.height, Height(1_999));
     assert_eq!(report.tip.hash, hash_at(1_999));
     drop(st);
+    let bytes = std::fs::metadata(dir.path().join("chain.redb"))
+        .unwrap()
+        .len();
+    eprintln!(
+        "store: {bytes} bytes for 2,000 headers, {:.0} bytes per header",
+        bytes as f64 / 2_000.0
+    );
     // Reopened: the same tip and best chain, and a second sync finds nothing new.
     let mut st = state(dir.path());
     assert_eq!(st.tip().hash, hash_at(1_999));
@@ -153,19 +170,33 @@ async fn a_branch_with_more_work_reorganises_the_best_chain() {
     }
     let dir = tempdir();
     let mut st = state(dir.path());
-    let first = sync_from(
+    let first = sync_ledger_from(
         &mut st,
         vec![connect(fake_node(main.clone(), Mode::Honest).await).await],
+        Some(1_900),
     )
     .await;
     assert_eq!(first.tip.hash, hash_at(1_999));
+    assert_eq!(first.progress.blocks, 100);
     let branch = std::sync::Arc::new(branch);
-    let second = sync_from(
+    let second = sync_ledger_from(
         &mut st,
         vec![connect(fake_node(branch.clone(), Mode::Honest).await).await],
+        Some(1_900),
     )
     .await;
     assert_eq!(second.progress.headers, 25);
+    // The ledger follows: the ten blocks that left lose their records, the branch's 25 get
+    // theirs, and every record in range is the best chain's.
+    assert_eq!(second.progress.blocks, 25);
+    for h in 1_990..2_000 {
+        assert_eq!(st.store().ledger(&hash_at(h)).unwrap(), None, "height {h}");
+    }
+    let records = st.store().best_ledger(1_900, 2_014).unwrap();
+    assert_eq!(records.len(), 115);
+    for (h, hash, _) in &records {
+        assert_eq!(*hash, branch[h.get() as usize].header.block_hash());
+    }
     assert!(second.progress.reorgs >= 1, "{second:?}");
     let tip = branch.last().unwrap().header.block_hash();
     assert_eq!(second.tip.hash, tip);
