@@ -8,12 +8,16 @@ use std::process::ExitCode;
 
 use block_cmd::BlockArgs;
 use consensus_support::vectors::{bytes, load, real_headers, s};
+use fluxminer::cli::chain::NetworkArgs;
 use header_cmd::HeaderArgs;
 
 fn header(input: String, network: &str, height: Option<u32>) -> ExitCode {
     header_cmd::run(&HeaderArgs {
         input,
-        network: network.into(),
+        rules: NetworkArgs {
+            network: network.into(),
+            chain: None,
+        },
         height,
         json: true,
     })
@@ -23,7 +27,10 @@ fn header(input: String, network: &str, height: Option<u32>) -> ExitCode {
 fn block(input: String) -> ExitCode {
     block_cmd::run(&BlockArgs {
         input,
-        network: "main".into(),
+        rules: NetworkArgs {
+            network: "main".into(),
+            chain: None,
+        },
         json: false,
     })
     .unwrap()
@@ -87,4 +94,38 @@ fn block_command_on_real_blocks() {
     let raw = s(&v["headers"][1], "raw_block_hex").replace("a011872100000000", "a011872101000000");
     assert_eq!(block(raw), ExitCode::from(1));
     assert_eq!(block("00".into()), ExitCode::from(2));
+}
+
+/// `--chain FILE` applies to `header` and `block` too: a block of the committed test chain
+/// (Equihash 48,5, its own limits) passes under its chain file and fails under mainnet.
+#[test]
+fn header_and_block_take_a_chain_file() {
+    let line = include_str!("vectors/testchain/blocks.jsonl")
+        .lines()
+        .nth(150)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/testchain/chain.toml");
+    let rules = |chain: Option<&std::path::Path>| NetworkArgs {
+        network: "main".into(),
+        chain: chain.map(|p| p.to_path_buf()),
+    };
+    for (chain, ok) in [(Some(file.as_path()), true), (None, false)] {
+        let h = header_cmd::run(&HeaderArgs {
+            input: v["header_hex"].as_str().unwrap().into(),
+            rules: rules(chain),
+            height: Some(150),
+            json: true,
+        })
+        .unwrap();
+        assert_eq!(h == ExitCode::SUCCESS, ok, "header, chain file {chain:?}");
+        let b = block_cmd::run(&BlockArgs {
+            input: v["block_hex"].as_str().unwrap().into(),
+            rules: rules(chain),
+            json: true,
+        })
+        .unwrap();
+        assert_eq!(b == ExitCode::SUCCESS, ok, "block, chain file {chain:?}");
+    }
 }

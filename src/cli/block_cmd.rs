@@ -20,9 +20,9 @@ use super::header_cmd::{CheckLine, header_checks, read_input};
 pub struct BlockArgs {
     /// Serialized block as hex, or a file holding hex or raw bytes.
     pub input: String,
-    /// Network whose rules apply.
-    #[arg(long, default_value = "main", value_parser = ["main", "test", "regtest"])]
-    pub network: String,
+    /// Network (or chain file) whose rules apply.
+    #[command(flatten)]
+    pub rules: super::chain::NetworkArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -185,10 +185,7 @@ pub fn block_checks(
 
 /// Runs `fluxminer block`.
 pub fn run(args: &BlockArgs) -> anyhow::Result<ExitCode> {
-    let Some(p) = NetworkParams::by_name(&args.network) else {
-        eprintln!("error: unknown network {:?}", args.network);
-        return Ok(ExitCode::from(2));
-    };
+    let p = args.rules.params()?;
     let bytes = match read_input(&args.input) {
         Ok(b) => b,
         Err(e) => {

@@ -51,21 +51,18 @@ pub enum ChainFileError {
     },
 }
 
-/// `--network`, `--chain`, `--datadir`.
+/// `--network` or `--chain`: whose rules apply (every light-client command).
 #[derive(Debug, Clone, clap::Args)]
-pub struct ChainArgs {
+pub struct NetworkArgs {
     /// Network whose rules apply: main, test or regtest.
     #[arg(long, default_value = "main", conflicts_with = "chain")]
     pub network: String,
     /// A TOML file with the parameters of another chain that reuses Flux's rules.
     #[arg(long, value_name = "FILE")]
     pub chain: Option<PathBuf>,
-    /// Where the store lives (default: ~/.fluxminer/NETWORK).
-    #[arg(long, value_name = "DIR")]
-    pub datadir: Option<PathBuf>,
 }
 
-impl ChainArgs {
+impl NetworkArgs {
     /// The chain's parameters (a chain file's are loaded once and live for the process).
     ///
     /// # Errors
@@ -84,6 +81,27 @@ impl ChainArgs {
                 anyhow::anyhow!("unknown network {:?} (main, test or regtest)", self.network)
             }),
         }
+    }
+}
+
+/// `--network` or `--chain`, and `--datadir` (the commands with a store).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChainArgs {
+    /// Whose rules apply.
+    #[command(flatten)]
+    pub rules: NetworkArgs,
+    /// Where the store lives (default: ~/.fluxminer/NETWORK).
+    #[arg(long, value_name = "DIR")]
+    pub datadir: Option<PathBuf>,
+}
+
+impl ChainArgs {
+    /// The chain's parameters: see [`NetworkArgs::params`].
+    ///
+    /// # Errors
+    /// As [`NetworkArgs::params`].
+    pub fn params(&self) -> anyhow::Result<&'static NetworkParams> {
+        self.rules.params()
     }
 
     /// The data directory for `params`.

@@ -22,9 +22,9 @@ use crate::consensus::{Header, HeaderError, Height, pon};
 pub struct HeaderArgs {
     /// Serialized header(s) as hex, or a file holding hex or raw bytes.
     pub input: String,
-    /// Network whose rules apply.
-    #[arg(long, default_value = "main", value_parser = ["main", "test", "regtest"])]
-    pub network: String,
+    /// Network (or chain file) whose rules apply.
+    #[command(flatten)]
+    pub rules: super::chain::NetworkArgs,
     /// Height of the (first) header, when known: enables the era, size and checkpoint checks.
     #[arg(long)]
     pub height: Option<u32>,
@@ -221,10 +221,7 @@ pub fn parse_headers(bytes: &[u8]) -> Result<Vec<Header>, DecodeError> {
 
 /// Runs `fluxminer header`.
 pub fn run(args: &HeaderArgs) -> anyhow::Result<ExitCode> {
-    let Some(p) = NetworkParams::by_name(&args.network) else {
-        eprintln!("error: unknown network {:?}", args.network);
-        return Ok(ExitCode::from(2));
-    };
+    let p = args.rules.params()?;
     let bytes = match read_input(&args.input) {
         Ok(b) => b,
         Err(e) => {
