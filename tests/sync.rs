@@ -87,6 +87,17 @@ async fn a_fake_peer_serves_the_chain_to_its_tip_and_it_survives_a_restart() {
     let again = sync_from(&mut st, vec![connect(addr).await]).await;
     assert!(again.complete);
     assert_eq!(again.progress.headers, 0);
+    // Then the blocks for the ledger, 100 per getdata.
+    let started = std::time::Instant::now();
+    let ledger = sync_ledger_from(&mut st, vec![connect(addr).await], Some(0)).await;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "p2p: 2,000 blocks in {secs:.3} s: {:.0} blocks/s",
+        2_000.0 / secs
+    );
+    assert!(ledger.complete);
+    assert_eq!(ledger.progress.blocks, 2_000);
+    assert_eq!(st.store().best_ledger(0, 1_999).unwrap().len(), 2_000);
 }
 
 #[tokio::test]

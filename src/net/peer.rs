@@ -238,11 +238,38 @@ impl super::source::ChainSource for Peer {
         Peer::headers(self, locator.to_vec()).await
     }
 
+    /// One `getdata` for all of them (fluxd answers in order, one round trip for the batch).
     async fn blocks(&mut self, hashes: &[BlockHash]) -> Result<Vec<Vec<u8>>, PeerError> {
-        let mut out = Vec::with_capacity(hashes.len());
-        for h in hashes {
-            out.push(self.block(*h).await?);
+        let inv: Vec<Inventory> = hashes.iter().map(|h| Inventory::block(*h)).collect();
+        self.send(&Message::GetData(inv)).await?;
+        let mut got: std::collections::HashMap<BlockHash, Vec<u8>> =
+            std::collections::HashMap::with_capacity(hashes.len());
+        while got.len() < hashes.len() {
+            match self.recv("blocks").await? {
+                Message::Block(b) => {
+                    let hash = crate::consensus::block::Block::from_bytes(&b)
+                        .map(|blk| blk.header.block_hash())
+                        .map_err(|e| PeerError::Protocol(format!("undecodable block: {e}")))?;
+                    if !hashes.contains(&hash) {
+                        return Err(PeerError::Protocol(format!(
+                            "sent block {hash}, which was not asked for"
+                        )));
+                    }
+                    got.insert(hash, b);
+                }
+                Message::Other { command, .. } if command == "notfound" => {
+                    return Err(PeerError::Protocol(format!(
+                        "{} of {} blocks not found",
+                        hashes.len() - got.len(),
+                        hashes.len()
+                    )));
+                }
+                _ => {}
+            }
         }
-        Ok(out)
+        Ok(hashes
+            .iter()
+            .map(|h| got.remove(h).expect("every hash received"))
+            .collect())
     }
 }

@@ -172,15 +172,11 @@ async fn serve(mut s: TcpStream, chain: Arc<Vec<Served>>, mode: Mode) {
                 Message::Headers(headers_after(&chain, &index, &g.locator)).to_bytes(magic)
             }
             (_, Message::GetData(inv)) => {
-                if matches!(mode, Mode::SlowBlocks)
-                    && inv
-                        .first()
-                        .is_some_and(|i| i.hash.as_internal_bytes()[0] % 2 == 0)
-                {
-                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                }
                 let mut out = Vec::new();
                 for i in inv {
+                    if matches!(mode, Mode::SlowBlocks) && i.hash.as_internal_bytes()[0] % 2 == 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
                     match index.get(&i.hash) {
                         Some(&at) => {
                             out.extend(Message::Block(chain[at].block.clone()).to_bytes(magic))
