@@ -336,3 +336,38 @@ fn kill_9_during_sync_20_times_then_resume_gives_the_same_tip_and_ledger() {
     assert!(sync_cmd(killed.path(), addr).status().unwrap().success());
     assert_eq!(summary(killed.path()), reference);
 }
+
+/// Ctrl-C (SIGINT) during `fluxminer sync`: it commits what was validated and exits 1
+/// (stopped before the end); the next run finishes from there.
+#[test]
+fn ctrl_c_stops_sync_cleanly_and_the_next_run_finishes() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(fake_node(chain(), Mode::SlowBlocks));
+    let dir = tempdir();
+    let mut child = sync_cmd(dir.path(), addr).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(child.try_wait().unwrap().is_none(), "still syncing");
+    // SIGINT, as a terminal sends it on Ctrl-C.
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "stopped early: {status:?}");
+    let (partial, _) = summary(dir.path());
+    assert_eq!(
+        partial["height"], 1_999,
+        "headers come first and were committed"
+    );
+    let blocks = partial["ledger_blocks"].as_u64().unwrap();
+    assert!(
+        blocks > 0 && blocks < 2_000,
+        "{blocks} blocks recorded before Ctrl-C"
+    );
+    assert!(sync_cmd(dir.path(), addr).status().unwrap().success());
+    assert_eq!(summary(dir.path()).0["ledger_blocks"], 2_000);
+}
