@@ -22,9 +22,6 @@ pub mod templates;
 pub mod url;
 pub mod wire;
 
-/// The pool side's former path (the miner's scheduler tests still name it).
-pub use pool as server;
-
 pub use client::{ClientConfig, ClientSession, Event, MiningJob, SessionError, ShareOutcome};
 pub use difficulty::{DifficultyScale, POW_LIMIT};
 pub use hashrate::SolRate;
