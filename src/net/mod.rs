@@ -1,8 +1,9 @@
 //! The only place with sockets: the miner's stratum driver ([`client`]), TLS ([`tls`]), the
-//! pool server ([`server`]) and P2P connections to Flux nodes ([`peer`]). The stratum drivers
-//! frame lines with a maximum length and feed them to the pure sessions in [`crate::stratum`];
-//! the peer frames P2P messages through [`crate::p2p`]. The light client's chain comes from a
-//! [`source::ChainSource`]: a peer, or a fluxd JSON-RPC endpoint ([`rpc`]).
+//! pool server ([`server`]), and the light client's chain sources behind
+//! [`source::ChainSource`]: P2P connections to Flux nodes ([`peer`]) and fluxd's JSON-RPC
+//! ([`rpc`]), driven by the header and block sync ([`sync`]). The stratum drivers frame lines
+//! with a maximum length and feed them to the pure sessions in [`crate::stratum`]; the peer
+//! frames P2P messages through [`crate::p2p`].
 
 pub mod client;
 pub mod peer;
