@@ -252,14 +252,10 @@ impl ChainState {
     /// # Errors
     /// The write failed: nothing of the batch is stored, and it stays waiting.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        // Nothing moved on the best chain: `best` stays empty and the store leaves it alone.
         if let Some(from) = self.best_dirty_from {
             self.batch.best_from = from;
             self.batch.best = self.tree.best_chain()[from as usize..].to_vec();
-        } else {
-            // Nothing moved on the best chain: rewrite nothing of it (the tip height + 1 is
-            // past the stored chain, so no row is dropped).
-            self.batch.best_from = self.tip().height.get() + 1;
-            self.batch.best.clear();
         }
         self.store.commit(&self.batch)?;
         self.batch = Batch::default();

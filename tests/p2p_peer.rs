@@ -3,6 +3,8 @@
 //! tests/vectors/README.md): the handshake at protocol 170020, headers, a block, pings answered;
 //! and every way a hostile or broken peer is dropped, with its typed reason.
 
+mod sync_support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,8 +14,9 @@ use fluxminer::p2p::frame::{self, FrameError, Magic};
 use fluxminer::p2p::message::{NetAddr, Version};
 use fluxminer::p2p::{Message, MessageError};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use sync_support::read_message;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 
 const MAGICPOOL: &str = include_str!("vectors/magicpool_flux_mainnet_1134187_1134309.json");
 
@@ -63,20 +66,6 @@ enum Node {
     WrongBlock,
 }
 
-async fn read_frame(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Message> {
-    loop {
-        if let Ok(Some(f)) = frame::decode(Magic::MAIN, buf) {
-            return Message::decode(&f).ok();
-        }
-        let mut chunk = [0u8; 4096];
-        let n = s.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
 async fn fake_node(node: Node) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
@@ -88,7 +77,7 @@ async fn fake_node(node: Node) -> SocketAddr {
             Node::Old(v) => v,
             _ => 170_021,
         };
-        while let Some(m) = read_frame(&mut s, &mut buf).await {
+        while let Some(m) = read_message(&mut s, &mut buf, Magic::MAIN).await {
             let reply: Vec<u8> = match (&node, m) {
                 (_, Message::Version(v)) => {
                     assert_eq!(v.version, 170_020, "the client announces 170020");

@@ -182,7 +182,7 @@ impl Block {
 ///
 /// # Consensus
 /// fluxd `src/script/script.h:304-330` (`CScriptNum::serialize`), `:364-377` (`push_int64`).
-fn height_push(n: u32) -> Vec<u8> {
+pub fn height_push(n: u32) -> Vec<u8> {
     let mut num: Vec<u8> = n.to_le_bytes().to_vec();
     while num.last() == Some(&0) {
         num.pop();

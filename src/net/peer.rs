@@ -200,9 +200,7 @@ impl Peer {
         loop {
             match self.recv("a block").await? {
                 Message::Block(b) => {
-                    let got = crate::consensus::block::Block::from_bytes(&b)
-                        .map(|blk| blk.header.block_hash())
-                        .map_err(|e| PeerError::Protocol(format!("undecodable block: {e}")))?;
+                    let got = block_hash_of(&b)?;
                     if got != hash {
                         return Err(PeerError::Protocol(format!(
                             "asked for block {hash}, got {got}"
@@ -217,6 +215,13 @@ impl Peer {
             }
         }
     }
+}
+
+/// The hash of a serialized block a peer sent.
+fn block_hash_of(b: &[u8]) -> Result<BlockHash, PeerError> {
+    crate::consensus::block::Block::from_bytes(b)
+        .map(|blk| blk.header.block_hash())
+        .map_err(|e| PeerError::Protocol(format!("undecodable block: {e}")))
 }
 
 /// A connection nonce (detects connecting to ourselves).
@@ -247,9 +252,7 @@ impl super::source::ChainSource for Peer {
         while got.len() < hashes.len() {
             match self.recv("blocks").await? {
                 Message::Block(b) => {
-                    let hash = crate::consensus::block::Block::from_bytes(&b)
-                        .map(|blk| blk.header.block_hash())
-                        .map_err(|e| PeerError::Protocol(format!("undecodable block: {e}")))?;
+                    let hash = block_hash_of(&b)?;
                     if !hashes.contains(&hash) {
                         return Err(PeerError::Protocol(format!(
                             "sent block {hash}, which was not asked for"

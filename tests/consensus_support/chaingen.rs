@@ -463,18 +463,7 @@ fn height_script(height: u32) -> Vec<u8> {
     match height {
         0 => vec![0x00],
         1..=16 => vec![0x50 + height as u8],
-        _ => {
-            let mut num = height.to_le_bytes().to_vec();
-            while num.last() == Some(&0) {
-                num.pop();
-            }
-            if num.last().is_some_and(|b| b & 0x80 != 0) {
-                num.push(0);
-            }
-            let mut out = vec![num.len() as u8];
-            out.extend_from_slice(&num);
-            out
-        }
+        _ => fluxminer::consensus::block::height_push(height),
     }
 }
 

@@ -91,7 +91,8 @@ fn version() -> Version {
     }
 }
 
-async fn read_message(s: &mut TcpStream, buf: &mut Vec<u8>, magic: Magic) -> Option<Message> {
+/// The next message a client sends (None when it closes or sends bytes that do not decode).
+pub async fn read_message(s: &mut TcpStream, buf: &mut Vec<u8>, magic: Magic) -> Option<Message> {
     loop {
         if let Ok(Some(f)) = frame::decode(magic, buf) {
             return Message::decode(&f).ok();
