@@ -50,6 +50,12 @@ pub struct DeviceCounts {
     pub solutions: u64,
     /// Solutions that failed the CPU re-check, and failed solver runs.
     pub compute_errors: u64,
+    /// This device's shares the pool accepted.
+    pub accepted: u64,
+    /// This device's shares the pool rejected as stale.
+    pub stale: u64,
+    /// This device's shares the pool rejected for any other reason.
+    pub rejected: u64,
 }
 
 /// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
@@ -94,6 +100,12 @@ pub struct Accounting {
     pub connections: u64,
     /// Why connections ended or failed to start, most recent last (at most 32 kept).
     pub disconnects: Vec<String>,
+    /// The pool of the current (or last) connection.
+    pub pool: Option<String>,
+    /// Whether a pool connection is up now.
+    pub connected: bool,
+    /// The share difficulty the pool set last (pool scale).
+    pub difficulty: Option<f64>,
 }
 
 impl Accounting {
@@ -123,20 +135,30 @@ impl Accounting {
         }
     }
 
-    /// Records the pool's answer to a share submitted at `difficulty`.
-    pub fn record(&mut self, outcome: &ShareOutcome, difficulty: f64) {
-        match outcome {
-            ShareOutcome::Accepted => {
+    /// Records the pool's answer to a share submitted at `difficulty` (found by `worker`, when
+    /// known).
+    pub fn record(&mut self, outcome: &ShareOutcome, difficulty: f64, worker: Option<usize>) {
+        let kind = match outcome {
+            ShareOutcome::Accepted => None,
+            ShareOutcome::Rejected(e) => Some(reject_kind(e)),
+        };
+        match kind {
+            None => {
                 self.accepted += 1;
                 self.accepted_difficulty += difficulty;
                 self.accepted_difficulty_sq += difficulty * difficulty;
             }
-            ShareOutcome::Rejected(e) => match reject_kind(e) {
-                RejectKind::Stale => self.stale += 1,
-                RejectKind::Duplicate => self.duplicate += 1,
-                RejectKind::LowDifficulty => self.low_difficulty += 1,
-                RejectKind::Other => self.other_rejects += 1,
-            },
+            Some(RejectKind::Stale) => self.stale += 1,
+            Some(RejectKind::Duplicate) => self.duplicate += 1,
+            Some(RejectKind::LowDifficulty) => self.low_difficulty += 1,
+            Some(RejectKind::Other) => self.other_rejects += 1,
+        }
+        if let Some(d) = worker.and_then(|w| self.devices.get_mut(w)) {
+            match kind {
+                None => d.accepted += 1,
+                Some(RejectKind::Stale) => d.stale += 1,
+                Some(_) => d.rejected += 1,
+            }
         }
     }
 
@@ -254,8 +276,16 @@ mod reject_tests {
             assert_eq!(reject_kind(&err), kind, "{err:?}");
         }
         let mut a = Accounting::default();
-        a.record(&ShareOutcome::Rejected(e(26, "Low difficulty share")), 1.0);
-        a.record(&ShareOutcome::Rejected(e(23, "Invalid time rolling")), 1.0);
+        a.record(
+            &ShareOutcome::Rejected(e(26, "Low difficulty share")),
+            1.0,
+            None,
+        );
+        a.record(
+            &ShareOutcome::Rejected(e(23, "Invalid time rolling")),
+            1.0,
+            None,
+        );
         assert_eq!((a.low_difficulty, a.other_rejects), (1, 1));
     }
 }

@@ -35,6 +35,9 @@ use crate::stratum::{ClientSession, Event, MiningJob};
 /// remembers 16 jobs; an older job cannot be submitted to anyway).
 const JOBS_REMEMBERED: usize = 32;
 
+/// Unanswered submits whose finder is remembered (a pool answers long before this many more).
+const OWNERS_REMEMBERED: usize = 4096;
+
 /// The shares submitted for one job: (nonce, solution).
 type Submitted = HashSet<([u8; NONCE_LEN], Vec<u8>)>;
 
@@ -125,6 +128,8 @@ pub struct Engine {
     flush_epoch: u64,
     rng: u64,
     submitted: VecDeque<(String, Submitted)>,
+    /// Which worker found each submit still unanswered (submit id → worker).
+    owners: VecDeque<(u64, usize)>,
 }
 
 impl Engine {
@@ -137,6 +142,7 @@ impl Engine {
             flush_epoch: 0,
             rng: seed,
             submitted: VecDeque::new(),
+            owners: VecDeque::new(),
         }
     }
 
@@ -150,15 +156,20 @@ impl Engine {
         self.current.as_ref()
     }
 
-    /// A connection came up.
-    pub fn connected(&mut self) {
+    /// A connection to `pool` came up.
+    pub fn connected(&mut self, pool: String) {
         self.acc.connections += 1;
+        self.acc.connected = true;
+        self.acc.pool = Some(pool);
+        self.acc.difficulty = None;
     }
 
     /// A connection ended (or failed to start) for `reason` with `pending` submits unanswered:
     /// mining stops and older shares are flushed until the next job.
     pub fn disconnected(&mut self, reason: String, pending: usize) -> Vec<Output> {
         self.acc.record_disconnect(reason, pending);
+        self.acc.connected = false;
+        self.owners.clear();
         self.stop_work()
     }
 
@@ -177,10 +188,15 @@ impl Engine {
                 Event::Job(job) => out.push(self.on_job(job)),
                 Event::JobRefused { .. } => out.extend(self.stop_work()),
                 Event::Share {
+                    id,
                     outcome,
                     difficulty,
                     ..
-                } => self.acc.record(&outcome, difficulty),
+                } => {
+                    let worker = self.owner(id);
+                    self.acc.record(&outcome, difficulty, worker);
+                }
+                Event::Target { difficulty, .. } => self.acc.difficulty = Some(difficulty),
                 Event::Reconnect { host, port, wait_s } => {
                     out.push(Output::End(End::Redirect {
                         host,
@@ -195,7 +211,6 @@ impl Engine {
                 }
                 Event::Subscribed { .. }
                 | Event::Authorized
-                | Event::Target { .. }
                 | Event::ExtranonceChanged { .. }
                 | Event::Warning(_) => {}
             }
@@ -278,9 +293,21 @@ impl Engine {
             return;
         }
         match s.submit(&job, &done.nonce, &share.solution, now_ms) {
-            Ok(_) => self.acc.submitted += 1,
+            Ok(id) => {
+                self.acc.submitted += 1;
+                if self.owners.len() == OWNERS_REMEMBERED {
+                    self.owners.pop_front();
+                }
+                self.owners.push_back((id, done.worker));
+            }
             Err(_) => self.acc.stale_local += 1,
         }
+    }
+
+    /// The worker that found submit `id` (forgotten once answered).
+    fn owner(&mut self, id: u64) -> Option<usize> {
+        let pos = self.owners.iter().position(|&(i, _)| i == id)?;
+        self.owners.remove(pos).map(|(_, w)| w)
     }
 
     /// Records a submit; `false` when the same one was made before.

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod failover;
 pub mod nonce;
 pub mod scheduler;
+pub mod status;
 
 pub use accounting::{Accounting, DeviceCounts};
 pub use engine::{Assignment, Engine, FoundShare, NonceDone, Output, Report};

@@ -186,7 +186,7 @@ pub async fn run_client(
         let end = match connected {
             Ok(stream) => {
                 tracing::info!("connected to {url}");
-                d.engine.connected();
+                d.engine.connected(url.to_string());
                 failover.connected(d.now());
                 d.session(cfg, &url, stream, &failover, &mut shutdown).await
             }

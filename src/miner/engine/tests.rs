@@ -236,7 +236,7 @@ fn a_clean_refresh_of_the_same_block_keeps_earlier_shares() {
 #[test]
 fn a_disconnect_stops_work_flushes_and_counts_lost_submits() {
     let (mut e, mut s, a) = mining("1", 0.0005);
-    e.connected();
+    e.connected("stratum+tcp://pool:3333".into());
     e.on_report(report(&a, 0), Some(&mut s), 1);
     assert_eq!(
         e.disconnected("pool closed".into(), s.pending_submits()),
@@ -268,6 +268,13 @@ fn pool_answers_are_counted_by_kind() {
     let acc = e.accounting();
     assert_eq!((acc.accepted, acc.duplicate, acc.rejected()), (1, 1, 1));
     assert!((acc.accepted_difficulty - a.job.difficulty()).abs() < 1e-12);
+    let d = &acc.devices[0];
+    assert_eq!((d.accepted, d.stale, d.rejected), (1, 0, 1), "per device");
+    assert_eq!(
+        acc.difficulty,
+        Some(0.0005),
+        "the pool's difficulty is shown"
+    );
 }
 
 #[test]
