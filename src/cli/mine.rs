@@ -1,7 +1,9 @@
 //! `fluxminer mine`: mine on stratum pools, or on the built-in test pool when none is given.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,6 +14,8 @@ use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::Solver;
 use crate::equihash::Params;
 use crate::miner::Accounting;
+use crate::miner::status::{MinerInfo, RateMeter, Status};
+use crate::net::api::{self, ApiConfig, ApiHandle, Published};
 use crate::net::client::{ClientDriverConfig, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::pool::{ExtranonceMode, ServerConfig};
@@ -72,6 +76,16 @@ pub struct MineArgs {
     /// Seconds between log lines.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub log_interval: u64,
+    /// HTTP API and dashboard: ADDR:PORT, or a PORT on 127.0.0.1; 0 turns it off.
+    #[arg(long, default_value = "127.0.0.1:4068", value_name = "ADDR:PORT|PORT|0", value_parser = parse_api)]
+    pub api: ApiListen,
+    /// Bearer token of the API: with it every route asks for it; pause/resume and a bind
+    /// beyond loopback need it.
+    #[arg(long, value_name = "TOKEN")]
+    pub api_token: Option<String>,
+    /// Seconds between refreshes of the API's status and metrics.
+    #[arg(long, default_value_t = 1, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub api_refresh: u64,
     /// Equihash parameters.
     #[command(flatten)]
     pub params: ParamsArgs,
@@ -81,6 +95,23 @@ pub struct MineArgs {
     /// Solver backend and device.
     #[command(flatten)]
     pub backend: BackendArgs,
+}
+
+/// Where the API listens (`None`: off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiListen(pub Option<SocketAddr>);
+
+/// `--api`: "0" is off, a bare port binds 127.0.0.1.
+fn parse_api(s: &str) -> Result<ApiListen, String> {
+    if s == "0" {
+        return Ok(ApiListen(None));
+    }
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(ApiListen(Some(SocketAddr::from(([127, 0, 0, 1], port)))));
+    }
+    s.parse::<SocketAddr>()
+        .map(|a| ApiListen(Some(a)))
+        .map_err(|_| format!("expected ADDR:PORT, PORT or 0, got {s:?}"))
 }
 
 impl MineArgs {
@@ -193,9 +224,12 @@ async fn mine(
     };
     let mut net = ClientDriverConfig::new(urls, session);
     net.tls_insecure = args.tls_insecure;
+    let (published_tx, published_rx) = watch::channel(Published::default());
+    let _api = start_api(args, published_rx, net.pause.clone()).await?;
     // Runs on the thread that blocks on this future, not a runtime worker: the test pool keeps
     // serving while the self-tests run.
     let solvers = solvers(params, args)?;
+    let publisher = Publisher::new(args, params, &solvers, published_tx, net.pause.clone());
     let (status_tx, status_rx) = watch::channel(Accounting::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
@@ -205,6 +239,7 @@ async fn mine(
         args.log_interval,
         args.duration,
         stop_tx,
+        publisher,
     ));
     let acc = run_miner(solvers, net, status_tx, stop_rx).await?;
     status.abort();
@@ -219,12 +254,107 @@ async fn mine(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Starts the API unless `--api 0`.
+async fn start_api(
+    args: &MineArgs,
+    published: watch::Receiver<Published>,
+    pause: Arc<AtomicBool>,
+) -> anyhow::Result<Option<ApiHandle>> {
+    let Some(listen) = args.api.0 else {
+        return Ok(None);
+    };
+    let cfg = ApiConfig {
+        listen,
+        token: args.api_token.clone(),
+    };
+    let api = api::start(cfg, published, pause).await?;
+    tracing::info!(
+        "API and dashboard on http://{}/ ({})",
+        api.addr,
+        if args.api_token.is_some() {
+            "token required"
+        } else {
+            "read-only, loopback"
+        }
+    );
+    Ok(Some(api))
+}
+
+/// Builds the API's documents from the counters, once per `--api-refresh`.
+struct Publisher {
+    tx: watch::Sender<Published>,
+    meter: RateMeter,
+    ctx: MinerInfo,
+    pause: Arc<AtomicBool>,
+    every: Duration,
+    last: Option<Instant>,
+    seq: u64,
+}
+
+impl Publisher {
+    fn new(
+        args: &MineArgs,
+        params: Params,
+        solvers: &[Box<dyn Solver>],
+        tx: watch::Sender<Published>,
+        pause: Arc<AtomicBool>,
+    ) -> Publisher {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let algorithm = if params == Params::ZELHASH {
+            format!("ZelHash (Equihash {params})")
+        } else {
+            format!("Equihash {params}")
+        };
+        Publisher {
+            tx,
+            meter: RateMeter::default(),
+            ctx: MinerInfo {
+                software: format!("fluxminer {}", env!("CARGO_PKG_VERSION")),
+                algorithm,
+                equihash: (params.n(), params.k()),
+                user: args.user.clone(),
+                started_unix: unix,
+                paused: false,
+                bus_ids: vec![None; solvers.len()],
+                sensors: vec![Err("no telemetry source".to_string()); solvers.len()],
+            },
+            pause,
+            every: Duration::from_secs(args.api_refresh),
+            last: None,
+            seq: 0,
+        }
+    }
+
+    /// Samples the counters (every second) and publishes when a refresh is due.
+    fn tick(&mut self, acc: &Accounting, started: Instant) {
+        let now_ms = started.elapsed().as_millis() as u64;
+        self.meter.record(now_ms, acc);
+        if self.last.is_some_and(|l| l.elapsed() < self.every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        self.seq += 1;
+        self.ctx.paused = self.pause.load(Ordering::Relaxed);
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let status = Status::build(self.seq, now_ms, unix, acc, &self.meter, &self.ctx);
+        self.tx.send_replace(Published {
+            status,
+            history: self.meter.history(),
+        });
+    }
+}
+
 async fn status_loop(
     acc: watch::Receiver<Accounting>,
     started: Instant,
     log_every: u64,
     duration: Option<f64>,
     stop: watch::Sender<bool>,
+    mut publisher: Publisher,
 ) {
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("template"));
@@ -240,6 +370,7 @@ async fn status_loop(
         }
         let secs = started.elapsed().as_secs_f64();
         let a = acc.borrow().clone();
+        publisher.tick(&a, started);
         let pool = a.pool_rate(secs).map_or_else(
             || "-".into(),
             |r| format!("{:.2}±{:.2}", r.sol_per_s, r.sigma),

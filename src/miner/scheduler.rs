@@ -22,20 +22,33 @@ use crate::equihash::{is_valid_solution, try_minimal_from_indices};
 use crate::stratum::MiningJob;
 use crate::stratum::job::{NONCE_LEN, equihash_input, share_hash};
 
-/// What every worker should mine: the engine's latest [`Assignment`], published by the driver.
+/// What every worker should mine: the engine's latest [`Assignment`], published by the driver;
+/// nothing while paused.
 #[derive(Debug, Default)]
 pub struct WorkBoard {
     current: Mutex<Option<Assignment>>,
+    paused: Arc<AtomicBool>,
 }
 
 impl WorkBoard {
+    /// A board that holds nothing while `paused` is set (the API's pause control).
+    pub fn with_pause(paused: Arc<AtomicBool>) -> WorkBoard {
+        WorkBoard {
+            current: Mutex::default(),
+            paused,
+        }
+    }
+
     /// Publishes `work` (`None`: stop mining).
     pub fn publish(&self, work: Option<Assignment>) {
         *self.current.lock().expect("board lock") = work;
     }
 
-    /// The assignment now.
+    /// The assignment now (`None` while paused).
     pub fn current(&self) -> Option<Assignment> {
+        if self.paused.load(Ordering::Relaxed) {
+            return None;
+        }
         self.current.lock().expect("board lock").clone()
     }
 }
@@ -240,6 +253,19 @@ mod tests {
         assert_eq!(counter(&mut c, &board, &[]), start_counter(5 << 60, 8));
         board.publish(None);
         assert!(c.next(&board, &[]).is_none(), "nothing to mine");
+    }
+
+    /// A paused board hands out nothing, and the same assignment again once resumed.
+    #[test]
+    fn a_paused_board_holds_no_work() {
+        let (j, _) = job("7", 1.0);
+        let paused = Arc::new(AtomicBool::new(false));
+        let board = WorkBoard::with_pause(paused.clone());
+        assign(&board, 3, &j, 0);
+        paused.store(true, Ordering::Relaxed);
+        assert!(board.current().is_none());
+        paused.store(false, Ordering::Relaxed);
+        assert_eq!(board.current().map(|a| a.epoch), Some(3));
     }
 
     /// Two workers at the same start never share a nonce: the prefix keeps them apart.

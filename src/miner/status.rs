@@ -165,9 +165,10 @@ impl RateMeter {
             return 0.0;
         };
         let dt = now.t_ms.saturating_sub(old.t_ms) as f64 / 1000.0;
-        let (a, b) = (pick(now).get(d), pick(old).get(d));
-        match (a, b) {
-            (Some(a), Some(b)) if dt > 0.0 => a.saturating_sub(*b) as f64 / dt,
+        // A device missing from an old sample had counted nothing yet.
+        let (a, b) = (pick(now).get(d), pick(old).get(d).copied().unwrap_or(0));
+        match a {
+            Some(a) if dt > 0.0 => a.saturating_sub(b) as f64 / dt,
             _ => 0.0,
         }
     }
@@ -201,11 +202,13 @@ pub struct Sensors {
 /// What the document needs besides the counters: who and what the miner is, and its devices'
 /// sensors.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub struct MinerInfo {
     /// "fluxminer 0.1.0".
     pub software: String,
     /// "ZelHash (Equihash 125,4)".
     pub algorithm: String,
+    /// Equihash N and K.
+    pub equihash: (u32, u32),
     /// ADDR.WORKER as sent to the pool.
     pub user: String,
     /// Unix time the miner started.
@@ -323,6 +326,8 @@ pub struct Status {
     pub seq: u64,
     /// "ZelHash (Equihash 125,4)".
     pub algorithm: String,
+    /// Equihash N and K.
+    pub equihash: (u32, u32),
     /// Unix time of start.
     pub started_unix: u64,
     /// Unix time of this document.
@@ -347,7 +352,7 @@ impl Status {
         now_unix: u64,
         acc: &Accounting,
         meter: &RateMeter,
-        ctx: &Context,
+        ctx: &MinerInfo,
     ) -> Status {
         let uptime_s = now_ms as f64 / 1000.0;
         let rates = meter.rates();
@@ -386,6 +391,7 @@ impl Status {
             software: ctx.software.clone(),
             seq,
             algorithm: ctx.algorithm.clone(),
+            equihash: ctx.equihash,
             started_unix: ctx.started_unix,
             updated_unix: now_unix,
             uptime_s,

@@ -39,6 +39,8 @@ pub struct ClientDriverConfig {
     pub backoff_max: Duration,
     /// On a backup pool, try the first pool again after this long.
     pub return_to_primary: Duration,
+    /// Mining pauses while this is set (the API's control); the connection stays up.
+    pub pause: Arc<AtomicBool>,
 }
 
 impl ClientDriverConfig {
@@ -52,6 +54,7 @@ impl ClientDriverConfig {
             backoff_min: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             return_to_primary: Duration::from_secs(600),
+            pause: Arc::default(),
         }
     }
 }
@@ -114,7 +117,7 @@ pub async fn run_miner(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Accounting> {
     let names: Vec<String> = instances.iter().map(|s| s.name()).collect();
-    let board = Arc::new(WorkBoard::default());
+    let board = Arc::new(WorkBoard::with_pause(cfg.pause.clone()));
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let count = instances.len();

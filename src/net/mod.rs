@@ -1,10 +1,11 @@
-//! The only place with sockets: the miner's stratum driver ([`client`]), TLS ([`tls`]), the
-//! pool server ([`server`]), and the light client's chain sources behind
+//! The only place with sockets: the miner's stratum driver ([`client`]) and its HTTP API
+//! ([`api`]), TLS ([`tls`]), the pool server ([`server`]), and the light client's chain sources behind
 //! [`source::ChainSource`]: P2P connections to Flux nodes ([`peer`]) and fluxd's JSON-RPC
 //! ([`rpc`]), driven by the header and block sync ([`sync`]). The stratum drivers frame lines
 //! with a maximum length and feed them to the pure sessions in [`crate::stratum`]; the peer
 //! frames P2P messages through [`crate::p2p`].
 
+pub mod api;
 pub mod client;
 pub mod peer;
 pub mod rpc;

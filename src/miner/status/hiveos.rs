@@ -3,7 +3,7 @@
 //! `hive/miners/custom/README.md`): `khs` is the total rate in kH/s; `stats` holds `hs`
 //! (per-device rates, here Sol/s with `hs_units` "hs", as HiveOS's own lolMiner, GMiner and miniZ
 //! scripts report Equihash), `temp`, `fan`, `uptime`, `ver`, `ar` ([accepted, rejected]),
-//! `algo` ("equihash 125/4", the name HiveOS maps Flux to) and `bus_numbers` (decimal PCI bus
+//! `algo` ("equihash N/K": "equihash 125/4" is the name HiveOS maps Flux to) and `bus_numbers` (decimal PCI bus
 //! numbers), every array in device order.
 
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ pub fn stats(s: &Status) -> Value {
             "uptime": s.uptime_s.floor() as u64,
             "ver": s.software.rsplit(' ').next().unwrap_or_default(),
             "ar": [s.total.shares.accepted, s.rejected()],
-            "algo": "equihash 125/4",
+            "algo": format!("equihash {}/{}", s.equihash.0, s.equihash.1),
             "bus_numbers": bus,
         }
     })

@@ -48,7 +48,7 @@ pub fn summary(s: &Status) -> Value {
         "Workers": workers,
         "Num_Algorithms": 1,
         "Algorithms": [{
-            "Algorithm": "Equihash 125/4 (ZelHash)",
+            "Algorithm": s.algorithm,
             "Algorithm_Appendix": "",
             "Pool": s.pool.url.clone().unwrap_or_default(),
             "User": wallet,

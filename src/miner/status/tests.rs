@@ -70,8 +70,10 @@ fn history_has_one_point_per_step_for_the_last_hour() {
 fn a_young_miner_rates_over_the_time_so_far_and_an_empty_one_is_zero() {
     let mut m = RateMeter::default();
     assert!(m.rates().is_empty());
+    // Before the workers start, the counters hold no device yet.
+    m.record(0, &Accounting::default());
     let mut a = acc(1);
-    m.record(0, &a);
+    m.record(500, &a);
     assert_eq!(m.rates()[0].sol_per_s, Windows::default());
     a.record_nonce(0, 3, 0);
     m.record(2000, &a);
@@ -79,9 +81,10 @@ fn a_young_miner_rates_over_the_time_so_far_and_an_empty_one_is_zero() {
 }
 
 fn status_of(a: &Accounting, m: &RateMeter) -> Status {
-    let ctx = Context {
+    let ctx = MinerInfo {
         software: "fluxminer 0.1.0".into(),
         algorithm: "ZelHash (Equihash 125,4)".into(),
+        equihash: (125, 4),
         user: "t1abc.rig7".into(),
         started_unix: 1_764_592_496,
         paused: false,
@@ -150,6 +153,7 @@ fn lolminer_summary_has_the_fields_lolminer_readers_use() {
     assert_eq!(v["Session"]["Startup_String"], "2025-12-01 12:34:56 UTC");
     assert_eq!(v["Session"]["Uptime"], 120);
     assert_eq!(v["Num_Workers"], 2);
+    assert_eq!(v["Algorithms"][0]["Algorithm"], "ZelHash (Equihash 125,4)");
     assert_eq!(v["Workers"][0]["PCIE_Address"], "10:0");
     assert_eq!(v["Workers"][0]["Core_Temp"], 61.0);
     assert_eq!(
