@@ -4,7 +4,8 @@
 #   src/equihash, src/consensus, src/stratum, src/ledger.rs, nor in the mining engine and failover;
 # - imports run one way, cli -> net -> miner -> core (backend, stratum, consensus, equihash):
 #   the core never imports miner, net or cli; miner never imports net or cli, nor tokio;
-#   net never imports cli.
+#   net never imports cli;
+# - telemetry (GPU sensors) is hardware I/O beside the backends: it imports no other layer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -25,5 +26,6 @@ check "the core must not import miner, net or cli" 'crate::(miner|net|cli)\b' \
 check "the ledger may use consensus only" 'crate::(store|backend|stratum|p2p|equihash|fuzz)\b' src/ledger.rs
 check "miner must not import net, cli or tokio" 'crate::(net|cli)\b|tokio' src/miner
 check "net must not import cli" 'crate::cli\b' src/net
+check "telemetry must not import miner, net, cli or backend" 'crate::(miner|net|cli|backend)\b' src/telemetry
 [ "$fail" = 0 ] || exit 1
-echo "layering: ok (pure core and engine free of I/O; imports run cli -> net -> miner -> core)"
+echo "layering: ok (pure core and engine free of I/O; imports run cli -> net -> miner -> core; telemetry imports no layer)"

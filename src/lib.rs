@@ -20,13 +20,15 @@
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
 //! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
 //! | [`backend::plan`], [`backend::factory`], [`backend::golden`] | the GPU memory plan both GPU backends share (regions, records, heaps, traffic model, read-back → report); building a solver from a configuration; the known answers every solver's `self_test` checks | [`equihash`] |
+//! | [`telemetry`] | GPU sensors (temperature, power, fan) per card: NVML loaded at run time (feature `nvml`, default) for NVIDIA, hwmon in sysfs for AMD and Intel; a [`telemetry::Monitor`] found once and read every few seconds, each absent source or sensor saying why; cards named by [`telemetry::GpuId`] ([`backend::Solver::gpu_id`]) | `nvml-wrapper`, sysfs (nothing else of the crate) |
 //! | [`fuzz`] | fuzz targets: every network-facing decoder as a function of bytes (run by `fuzz/` under cargo-fuzz, and over the seed corpus in CI) | [`p2p`], [`consensus`], [`stratum`] |
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`, `ledger`) do no I/O: no sockets, no clock, no threads of
 //! their own, no GPU; nor do [`miner::Engine`] and [`miner::Failover`]. Time and storage come in as
-//! parameters. Imports run one way: `cli` → `net` → `miner` → the core. `scripts/check-layering.sh`
-//! enforces both with greps in CI.
+//! parameters. Imports run one way: `cli` → `net` → `miner` → the core; [`telemetry`] is hardware
+//! I/O beside the backends and imports none of the others. `scripts/check-layering.sh` enforces
+//! all of this with greps in CI.
 //!
 //! # Life of a solve
 //!
@@ -69,3 +71,4 @@ pub mod net;
 pub mod p2p;
 pub mod store;
 pub mod stratum;
+pub mod telemetry;

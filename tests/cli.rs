@@ -234,3 +234,62 @@ fn cuda_backend_says_why_it_is_unavailable() {
         assert!(err.contains("CUDA unavailable: "), "{err}");
     }
 }
+
+/// `devices`: a telemetry line under every device listed (a software adapter such as lavapipe
+/// has no PCI identity, so its telemetry is absent and says why), then the telemetry sources,
+/// NVML's among them whether or not the library loads.
+#[test]
+fn devices_show_telemetry_per_device_and_the_sources() {
+    let out = fluxminer(&["devices"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let devices: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].starts_with('['))
+        .collect();
+    let telemetry = lines
+        .iter()
+        .filter(|l| l.starts_with("    telemetry"))
+        .count();
+    assert_eq!(telemetry, devices.len(), "{stdout}");
+    let expected = if devices.is_empty() { 1 } else { 0 };
+    assert_eq!(out.status.code(), Some(expected), "{stdout}");
+    for &i in &devices {
+        let line = lines[i..]
+            .iter()
+            .find(|l| l.starts_with("    telemetry"))
+            .unwrap();
+        assert!(
+            line.starts_with("    telemetry: absent: ") || line.starts_with("    telemetry ("),
+            "{line}"
+        );
+        if lines[i].contains(", Cpu, ") {
+            assert_eq!(
+                *line,
+                "    telemetry: absent: no PCI identity (a software adapter or the CPU)"
+            );
+        }
+    }
+    let (_, sources) = stdout
+        .split_once("telemetry sources:\n")
+        .unwrap_or_else(|| panic!("no telemetry sources in {stdout}"));
+    let sources: Vec<&str> = sources.lines().collect();
+    assert!(
+        sources.iter().any(|l| l.starts_with("  NVML: ")),
+        "{stdout}"
+    );
+    assert!(
+        sources.iter().any(|l| l.starts_with("  hwmon: ")),
+        "{stdout}"
+    );
+    assert!(
+        sources
+            .iter()
+            .all(|l| l.starts_with("  NVML: ") || l.starts_with("  hwmon: ")),
+        "{stdout}"
+    );
+}

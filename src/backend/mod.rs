@@ -23,6 +23,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::equihash::{Kind, Params};
+use crate::telemetry::GpuId;
 
 /// Why a backend cannot solve.
 #[derive(Debug, Error)]
@@ -208,6 +209,12 @@ pub trait Solver: Send {
     fn name(&self) -> String;
     /// The parameters this instance solves.
     fn params(&self) -> Params;
+
+    /// The card this solver runs on, for its sensors ([`crate::telemetry::Monitor::read`]);
+    /// `None` for the CPU and software adapters.
+    fn gpu_id(&self) -> Option<GpuId> {
+        None
+    }
     /// Finds the solutions of `input` (the 140-byte header prefix with nonce).
     ///
     /// # Errors

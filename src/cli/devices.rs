@@ -1,7 +1,11 @@
 //! `fluxminer devices`: every GPU adapter wgpu finds, its limits, and whether it can run ZelHash;
 //! then every CUDA device (name, compute capability, memory, SMs), or why CUDA is unavailable.
+//! Each device gets a telemetry line (temperature, power, fan, or why there is none), and the
+//! telemetry sources come last.
 
 use std::process::ExitCode;
+
+use crate::telemetry::{self, GpuId, Monitor};
 
 /// Arguments of `fluxminer devices` (none).
 #[derive(Debug, Clone, clap::Args)]
@@ -9,14 +13,29 @@ pub struct DevicesArgs {}
 
 /// Lists the wgpu adapters and the CUDA devices; exit code 1 when there is neither.
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<ExitCode> {
-    let wgpu = list_wgpu();
-    let cuda = list_cuda();
+    let monitor = Monitor::discover();
+    let wgpu = list_wgpu(&monitor);
+    let cuda = list_cuda(&monitor);
     list_auto();
+    println!("telemetry sources:");
+    for line in monitor.sources() {
+        println!("  {line}");
+    }
     Ok(if wgpu + cuda == 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The device's telemetry line: `    telemetry (1002:744c at 0000:03:00.0): 61.0 °C (edge), …`
+/// or `    telemetry: absent: <why>`.
+fn print_telemetry(monitor: &Monitor, id: Option<&GpuId>) {
+    let card = id.map_or_else(String::new, |id| format!(" ({id})"));
+    println!(
+        "    telemetry{card}: {}",
+        telemetry::describe(&monitor.read_device(id))
+    );
 }
 
 /// What `mine` (`--backend auto`) would mine on, numbered for `--devices`.
@@ -33,7 +52,7 @@ fn list_auto() {
 }
 
 #[cfg(feature = "cuda")]
-fn list_cuda() -> usize {
+fn list_cuda(monitor: &Monitor) -> usize {
     use crate::backend::cuda::driver;
     match driver::devices() {
         Ok(all) if all.is_empty() => {
@@ -43,13 +62,15 @@ fn list_cuda() -> usize {
         Ok(all) => {
             for d in &all {
                 let (ma, mi) = d.capability;
+                let pci = d.pci.map_or_else(String::new, |p| format!(", PCI {p}"));
                 println!(
-                    "[cuda {}] {} — CUDA, compute capability {ma}.{mi}, {} MiB, {} SMs",
+                    "[cuda {}] {} — CUDA, compute capability {ma}.{mi}, {} MiB, {} SMs{pci}",
                     d.index,
                     d.name,
                     d.memory >> 20,
                     d.sms
                 );
+                print_telemetry(monitor, Some(&d.gpu_id()));
             }
             all.len()
         }
@@ -61,14 +82,14 @@ fn list_cuda() -> usize {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn list_cuda() -> usize {
+fn list_cuda(_monitor: &Monitor) -> usize {
     println!("CUDA unavailable: this build has no CUDA backend (cargo feature `cuda`)");
     0
 }
 
 /// Prints the wgpu adapters; how many.
 #[cfg(feature = "wgpu")]
-fn list_wgpu() -> usize {
+fn list_wgpu(monitor: &Monitor) -> usize {
     let all = crate::backend::wgpu::device::summaries();
     if all.is_empty() {
         println!("no GPU adapter found (Vulkan, Metal, DX12)");
@@ -105,12 +126,13 @@ fn list_wgpu() -> usize {
             Ok(mib) => println!("    ZelHash: yes ({mib} MiB of device memory)"),
             Err(why) => println!("    ZelHash: no — {why}"),
         }
+        print_telemetry(monitor, a.gpu_id.as_ref());
     }
     all.len()
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn list_wgpu() -> usize {
+fn list_wgpu(_monitor: &Monitor) -> usize {
     println!("wgpu: this build has no wgpu backend (cargo feature `wgpu`)");
     0
 }

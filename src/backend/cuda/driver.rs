@@ -23,6 +23,7 @@ use cudarc::nvrtc::Ptx;
 
 use super::solver::{KernelArgs, Runtime};
 use crate::backend::SolverError;
+use crate::telemetry::{GpuId, NVIDIA, PciAddress};
 
 // SAFETY: `KernelArgs` is `#[repr(C)]` plain data matching `struct Args` of the generated source.
 unsafe impl DeviceRepr for KernelArgs {}
@@ -56,6 +57,21 @@ pub struct DeviceInfo {
     pub memory: u64,
     /// Streaming multiprocessors.
     pub sms: u32,
+    /// PCI address (domain, bus, device; function 0), where the driver reports it.
+    pub pci: Option<PciAddress>,
+}
+
+impl DeviceInfo {
+    /// The card, for its sensors: matched by PCI address (CUDA gives no PCI device id; without
+    /// an address, the CUDA ordinal stands in for the position among NVIDIA cards).
+    pub fn gpu_id(&self) -> GpuId {
+        GpuId {
+            vendor: NVIDIA,
+            device: None,
+            pci: self.pci,
+            ordinal: self.index as u32,
+        }
+    }
 }
 
 /// Why CUDA cannot be used here, or `Ok` with the library present.
@@ -108,6 +124,21 @@ fn info(index: usize) -> Result<DeviceInfo, SolverError> {
         ),
         memory: ctx.total_mem().map_err(device_err("memory"))? as u64,
         sms: attr(A::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?,
+        pci: pci_address(
+            attr(A::CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID).ok(),
+            attr(A::CU_DEVICE_ATTRIBUTE_PCI_BUS_ID).ok(),
+            attr(A::CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID).ok(),
+        ),
+    })
+}
+
+/// The address from the driver's PCI domain, bus and device attributes (function 0).
+fn pci_address(domain: Option<u32>, bus: Option<u32>, device: Option<u32>) -> Option<PciAddress> {
+    Some(PciAddress {
+        domain: domain?,
+        bus: u8::try_from(bus?).ok()?,
+        device: u8::try_from(device?).ok().filter(|&d| d < 32)?,
+        function: 0,
     })
 }
 
@@ -213,6 +244,10 @@ fn nvrtc_present() -> bool {
 }
 
 impl Runtime for CudaRuntime {
+    fn gpu_id(&self) -> Option<GpuId> {
+        Some(self.info.gpu_id())
+    }
+
     fn describe(&self) -> String {
         let (ma, mi) = self.info.capability;
         format!(

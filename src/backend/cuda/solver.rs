@@ -10,6 +10,7 @@ use crate::backend::pipeline::{self, DEPTH, Pipelined};
 use crate::backend::plan::{self, Plan, STATS_WORDS, Stage};
 use crate::backend::{Feed, SolveReport, Solver, SolverError};
 use crate::equihash::Params;
+use crate::telemetry::GpuId;
 
 /// The one argument of every kernel (`struct Args` in the generated source): device addresses of
 /// the small buffer, the index table and the heaps, then the midstate words.
@@ -46,6 +47,10 @@ impl KernelArgs {
 pub trait Runtime: Send {
     /// The device, in words.
     fn describe(&self) -> String;
+    /// The card, for its sensors; `None` off a GPU (the CPU shim).
+    fn gpu_id(&self) -> Option<GpuId> {
+        None
+    }
     /// Compiles or loads the module `src` (every kernel of one plan).
     ///
     /// # Errors
@@ -214,6 +219,10 @@ impl<R: Runtime> Solver for CudaSolver<R> {
 
     fn params(&self) -> Params {
         self.plan.params
+    }
+
+    fn gpu_id(&self) -> Option<GpuId> {
+        self.rt.gpu_id()
     }
 
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {

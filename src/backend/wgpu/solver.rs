@@ -11,6 +11,7 @@ use crate::backend::pipeline::{self, Pipelined};
 use crate::backend::plan::{self, MAX_SOLS, Plan, STATS_WORDS, Stage};
 use crate::backend::{Feed, SolveReport, Solver, SolverError};
 use crate::equihash::Params;
+use crate::telemetry::GpuId;
 
 pub use crate::backend::pipeline::DEPTH;
 
@@ -328,6 +329,10 @@ impl Solver for WgpuSolver {
 
     fn params(&self) -> Params {
         self.plan.params
+    }
+
+    fn gpu_id(&self) -> Option<GpuId> {
+        self.gpu.gpu_id.clone()
     }
 
     fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {
