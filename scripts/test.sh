@@ -55,6 +55,16 @@ if [ ! -e "$FLUXMINER_NVRTC" ]; then
         || python3 -m pip install -q --break-system-packages --target "$NVRTC_DIR" "nvidia-cuda-nvrtc-cu12==12.9.*"
 fi
 export FLUXMINER_CACHE_DIR="$PWD/target/cuda-cpu"
+# The API tests (tests/api.rs): the dashboard in Debian's headless chromium, /metrics through the
+# Prometheus project's reference parser (Python prometheus_client), HiveOS's h-stats.sh (curl, jq).
+command -v chromium-headless-shell >/dev/null 2>&1 || { echo "== installing chromium-headless-shell"; apt_install --no-install-recommends chromium-headless-shell; }
+command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || { echo "== installing curl, jq"; apt_install curl jq; }
+export FLUXMINER_PYDEPS="$PWD/target/pydeps"
+if [ ! -d "$FLUXMINER_PYDEPS/prometheus_client" ]; then
+    echo "== installing prometheus-client (PyPI) into target/pydeps"
+    python3 -m pip install -q --target "$FLUXMINER_PYDEPS" "prometheus-client==0.23.*" 2>/dev/null \
+        || python3 -m pip install -q --break-system-packages --target "$FLUXMINER_PYDEPS" "prometheus-client==0.23.*"
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -14,7 +14,8 @@ use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::Solver;
 use crate::equihash::Params;
 use crate::miner::Accounting;
-use crate::miner::status::{MinerInfo, RateMeter, Status};
+use crate::miner::status::{MinerInfo, RateMeter, Sensors, Status};
+use crate::telemetry::{GpuId, Monitor};
 use crate::net::api::{self, ApiConfig, ApiHandle, Published};
 use crate::net::client::{ClientDriverConfig, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
@@ -285,6 +286,8 @@ struct Publisher {
     tx: watch::Sender<Published>,
     meter: RateMeter,
     ctx: MinerInfo,
+    monitor: Monitor,
+    ids: Vec<Option<GpuId>>,
     pause: Arc<AtomicBool>,
     every: Duration,
     last: Option<Instant>,
@@ -307,6 +310,11 @@ impl Publisher {
         } else {
             format!("Equihash {params}")
         };
+        let monitor = Monitor::discover();
+        for source in monitor.sources() {
+            tracing::info!("telemetry: {source}");
+        }
+        let ids: Vec<Option<GpuId>> = solvers.iter().map(|s| s.gpu_id()).collect();
         Publisher {
             tx,
             meter: RateMeter::default(),
@@ -317,9 +325,14 @@ impl Publisher {
                 user: args.user.clone(),
                 started_unix: unix,
                 paused: false,
-                bus_ids: vec![None; solvers.len()],
-                sensors: vec![Err("no telemetry source".to_string()); solvers.len()],
+                bus_ids: ids
+                    .iter()
+                    .map(|id| id.as_ref().and_then(|i| i.pci).map(|p| p.to_string()))
+                    .collect(),
+                sensors: Vec::new(),
             },
+            monitor,
+            ids,
             pause,
             every: Duration::from_secs(args.api_refresh),
             last: None,
@@ -337,6 +350,7 @@ impl Publisher {
         self.last = Some(Instant::now());
         self.seq += 1;
         self.ctx.paused = self.pause.load(Ordering::Relaxed);
+        self.ctx.sensors = self.ids.iter().map(|id| self.sensors(id.as_ref())).collect();
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -345,6 +359,19 @@ impl Publisher {
             status,
             history: self.meter.history(),
         });
+    }
+}
+
+impl Publisher {
+    /// One device's sensors, or why there are none.
+    fn sensors(&self, id: Option<&GpuId>) -> Result<Sensors, String> {
+        let r = self.monitor.read_device(id).map_err(|e| e.to_string())?;
+        Ok(Sensors {
+            temperature_c: r.temperature_c,
+            power_w: r.power_w,
+            fan_percent: r.fan_percent,
+            fan_rpm: r.fan_rpm,
+        })
     }
 }
 
