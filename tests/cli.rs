@@ -28,7 +28,7 @@ fn block_400000() -> String {
 fn no_arguments_prints_help() {
     let out = fluxminer(&[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("Usage: fluxminer <COMMAND>"));
+    assert!(text(&out.stderr).contains("Usage: fluxminer [OPTIONS] <COMMAND>"));
 }
 
 #[test]

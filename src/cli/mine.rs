@@ -137,16 +137,6 @@ impl MineArgs {
     }
 }
 
-/// Sets up logging to stderr (RUST_LOG overrides the default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Starts the built-in test pool on loopback for `params`.
 pub async fn start_test_pool(
     params: crate::equihash::Params,
@@ -173,7 +163,6 @@ pub async fn start_test_pool(
 
 /// Runs `mine`.
 pub fn run(args: &MineArgs) -> anyhow::Result<std::process::ExitCode> {
-    init_tracing();
     let params = args.params.params()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

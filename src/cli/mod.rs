@@ -6,8 +6,10 @@ pub mod backend_args;
 pub mod bench;
 pub mod block_cmd;
 pub mod chain;
+pub mod config;
 pub mod devices;
 pub mod header_cmd;
+pub mod logging;
 pub mod mine;
 pub mod pool;
 pub mod rewards;
@@ -25,6 +27,9 @@ use crate::equihash::{self, Params};
 #[derive(Debug, Parser)]
 #[command(name = "fluxminer", version, about, arg_required_else_help = true)]
 pub struct Cli {
+    /// Options of every command: `--config FILE` and logging.
+    #[command(flatten)]
+    pub global: config::GlobalArgs,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -56,12 +61,31 @@ pub enum Command {
     /// What the stored best chain paid: totals per tier or per day, watched addresses' payments
     /// and gaps.
     Rewards(rewards::RewardsArgs),
+    /// Print the effective configuration (command line, then --config file, then defaults) as
+    /// TOML: `fluxminer config --print [SUBCOMMAND [ARGS...]]`.
+    Config(config::ConfigArgs),
 }
 
-/// Runs the binary: parse, dispatch, map errors to exit code 2.
+/// Runs the binary: parse (with the `--config` file), set up logging, dispatch, map errors to
+/// exit code 2.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match &cli.command {
+    let result = config::parse_args(std::env::args_os().collect())
+        .and_then(|(cli, matches)| dispatch(&cli, &matches));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the subcommand; `matches` are the parsed arguments behind `cli`.
+fn dispatch(cli: &Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
+    if !matches!(cli.command, Command::Config(_)) {
+        logging::init(&cli.global.log)?;
+    }
+    match &cli.command {
         Command::Solve(a) => solve::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench::run(a),
@@ -73,13 +97,7 @@ pub fn main() -> ExitCode {
         Command::Sync(a) => sync_cmd::run(a),
         Command::Status(a) => sync_cmd::status(a),
         Command::Rewards(a) => rewards::run(a),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Command::Config(a) => config::run(a, matches),
     }
 }
 

@@ -153,7 +153,6 @@ fn secs(s: f64) -> Duration {
 
 /// Runs `pool`.
 pub fn run(args: &PoolArgs) -> anyhow::Result<std::process::ExitCode> {
-    super::mine::init_tracing();
     let params = args.params.params()?;
     // Refuse at start-up what no connection could be served with (interop fault 6), instead of
     // failing every connection later; any positive difficulty with a non-zero target is served.
