@@ -34,6 +34,11 @@ impl WorkBoard {
         *self.current.lock().expect("board lock") = work;
     }
 
+    /// Whether there is anything to mine now.
+    pub fn has_work(&self) -> bool {
+        self.current.lock().expect("board lock").is_some()
+    }
+
     /// The assignment now.
     pub fn current(&self) -> Option<Assignment> {
         self.current.lock().expect("board lock").clone()
