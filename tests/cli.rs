@@ -1,5 +1,5 @@
-//! The binary end to end: `solve`, `verify`, `bench` and help, through their exit codes and
-//! output.
+//! The binary end to end: `solve`, `verify`, `bench`, help and `mine`'s watchdog exit, through
+//! their exit codes and output.
 
 use std::process::{Command, Output};
 
@@ -291,5 +291,42 @@ fn devices_show_telemetry_per_device_and_the_sources() {
             .iter()
             .all(|l| l.starts_with("  NVML: ") || l.starts_with("  hwmon: ")),
         "{stdout}"
+    );
+}
+
+/// `mine` exits with code 3 and the reason when its watchdog gives up: a zero floor and a tiny
+/// factor make every check with work a stall, so the fourth restart needed within ten minutes
+/// ends the run (each restart rebuilds and self-tests the CPU solver).
+#[test]
+fn mine_exits_3_with_the_reason_when_the_watchdog_gives_up() {
+    let out = fluxminer(&[
+        "mine",
+        "--params",
+        "48,5",
+        "--backend",
+        "cpu",
+        "-t",
+        "1",
+        "--duration",
+        "30",
+        "--watchdog-min",
+        "0",
+        "--watchdog-factor",
+        "0.001",
+        "--api",
+        "0",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(
+        err.matches("watchdog: restarting solver 0: no nonce")
+            .count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("error: watchdog: solver 0 (cpu (1 threads)): no nonce for ")
+            && err.contains("; restarted 3 times in the last 10 min already\n"),
+        "{err}"
     );
 }

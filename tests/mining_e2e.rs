@@ -1,17 +1,18 @@
 //! Miner ⇄ built-in pool end to end, on loopback, with small Equihash parameters (48,5) so a
 //! nonce takes milliseconds: shares accepted, the pool's Sol/s estimate against the miner's own
 //! count, vardiff, set_extranonce, TLS, client.reconnect, set_difficulty on the ccminer scale,
-//! and every reject code from a hand-driven client.
+//! every reject code from a hand-driven client, and the watchdog restarting a hung solver.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fluxminer::backend::Solver;
 use fluxminer::backend::cpu::CpuSolver;
+use fluxminer::backend::{SolveReport, Solver, SolverError};
 use fluxminer::equihash::{Params, minimal_from_indices};
-use fluxminer::miner::Accounting;
-use fluxminer::net::client::{ClientDriverConfig, run_miner};
+use fluxminer::miner::{Accounting, WatchdogConfig};
+use fluxminer::net::client::{ClientDriverConfig, SolverFactory, WatchdogExit, run_miner};
 use fluxminer::net::server::{JobSourceKind, PoolConfig, PoolHandle, TlsListen};
 use fluxminer::net::tls::ServerCert;
 use fluxminer::stratum::job::{equihash_input, share_hash, solution_with_length};
@@ -515,5 +516,171 @@ async fn set_extranonce_goes_to_extranonce_subscribers_only() {
     assert_eq!(set["params"][1], json!(29));
     let lines = plain.lines_through_notify().await;
     assert_eq!(lines.len(), 1, "{lines:?}");
+    pool.shutdown();
+}
+
+/// A solver that answers `answers` nonces, then stops answering (a hung device) until
+/// `release` is set, and then answers once with a broken solution.
+struct Hangs {
+    inner: CpuSolver,
+    answers: usize,
+    hung: Hung,
+}
+
+/// The test's handles on a [`Hangs`]: `release` wakes it; `dropped` is set once its worker
+/// thread has ended.
+#[derive(Clone, Default)]
+struct Hung {
+    release: Arc<AtomicBool>,
+    dropped: Arc<AtomicBool>,
+}
+
+impl Solver for Hangs {
+    fn name(&self) -> String {
+        "hangs".into()
+    }
+
+    fn params(&self) -> Params {
+        PARAMS
+    }
+
+    fn solve(&mut self, input: &[u8]) -> Result<SolveReport, SolverError> {
+        if self.answers > 0 {
+            self.answers -= 1;
+            return self.inner.solve(input);
+        }
+        while !self.hung.release.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(SolveReport {
+            solutions: vec![(0..32).collect()],
+            stats: Default::default(),
+        })
+    }
+}
+
+impl Drop for Hangs {
+    fn drop(&mut self) {
+        self.hung.dropped.store(true, Ordering::Relaxed);
+    }
+}
+
+fn hangs_after(answers: usize, hung: &Hung) -> Vec<Box<dyn Solver>> {
+    vec![Box::new(Hangs {
+        inner: CpuSolver::new(PARAMS, 2).unwrap(),
+        answers,
+        hung: hung.clone(),
+    })]
+}
+
+/// A driver whose watchdog restarts a worker silent for 1 s, rebuilding it with `rebuild`.
+fn watched(
+    pool: &PoolHandle,
+    worker: &str,
+    rebuild: impl Fn(usize) -> anyhow::Result<Box<dyn Solver>> + Send + Sync + 'static,
+) -> ClientDriverConfig {
+    let mut cfg = driver(pool, worker);
+    cfg.watchdog = WatchdogConfig {
+        stall_min_ms: 1_000,
+        ..WatchdogConfig::default()
+    };
+    cfg.rebuild = Some(SolverFactory::new(rebuild));
+    cfg
+}
+
+/// Waits up to 10 s for the published counters to satisfy `what`.
+async fn until(
+    seen: &mut watch::Receiver<Accounting>,
+    what: impl FnMut(&Accounting) -> bool,
+) -> Accounting {
+    tokio::time::timeout(Duration::from_secs(10), seen.wait_for(what))
+        .await
+        .expect("in time")
+        .unwrap()
+        .clone()
+}
+
+/// The watchdog restarts a solver that stops answering: the restart is counted with its
+/// reason, the factory builds one new solver, shares keep being accepted after it, none of them
+/// mined twice; the abandoned solver, woken up, stops and its broken answer is not counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_restarts_a_hung_solver_and_mining_goes_on() {
+    let pool = PoolHandle::start(pool_config(0.002, None)).await.unwrap();
+    let built = Arc::new(AtomicUsize::new(0));
+    let b = built.clone();
+    let cfg = watched(&pool, "t1e2e.dog", move |i| {
+        assert_eq!(i, 0);
+        b.fetch_add(1, Ordering::Relaxed);
+        Ok(Box::new(CpuSolver::new(PARAMS, 2)?))
+    });
+    let hung = Hung::default();
+    let (status, mut seen) = watch::channel(Accounting::default());
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(run_miner(hangs_after(5, &hung), cfg, status, rx));
+    let restarted = until(&mut seen, |a| {
+        a.devices.first().is_some_and(|d| d.restarts > 0)
+    })
+    .await;
+    hung.release.store(true, Ordering::Relaxed);
+    let target = restarted.accepted + 10;
+    until(&mut seen, |a| a.accepted >= target).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !hung.dropped.load(Ordering::Relaxed) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the abandoned solver stops"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tx.send(true).unwrap();
+    let acc = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("miner stops")
+        .unwrap()
+        .unwrap();
+    let dev = &acc.devices[0];
+    assert_eq!(dev.restarts, 1, "{acc:?}");
+    let reason = dev.last_restart.as_deref().unwrap();
+    assert!(reason.starts_with("no nonce for "), "{reason}");
+    assert_eq!(built.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        acc.compute_errors, 0,
+        "the woken solver's answer is dropped: {acc:?}"
+    );
+    assert_eq!(acc.rejected(), 0, "{acc:?}");
+    assert_eq!(
+        acc.duplicate_local, 0,
+        "the new solver mines new nonces: {acc:?}"
+    );
+    assert_eq!(pool.workers()["t1e2e.dog"].accepted, acc.accepted);
+    pool.shutdown();
+}
+
+/// When building the new solver fails, the run ends on its own with a [`WatchdogExit`] naming
+/// why the solver was restarted and why the rebuild failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_restart_ends_the_run_with_the_reason() {
+    let pool = PoolHandle::start(pool_config(0.002, None)).await.unwrap();
+    let cfg = watched(&pool, "t1e2e.dog2", |_| anyhow::bail!("device 7 is gone"));
+    let hung = Hung::default();
+    let (status, _) = watch::channel(Accounting::default());
+    let (_tx, rx) = watch::channel(false);
+    let ran = tokio::time::timeout(
+        Duration::from_secs(10),
+        run_miner(hangs_after(3, &hung), cfg, status, rx),
+    )
+    .await
+    .expect("the run ends on its own");
+    hung.release.store(true, Ordering::Relaxed);
+    let e = ran.unwrap_err();
+    let exit = e.downcast_ref::<WatchdogExit>().expect("a watchdog exit");
+    assert!(
+        exit.reason
+            .starts_with("solver 0 (hangs): restarted because no nonce for ")
+            && exit
+                .reason
+                .ends_with("but building a new solver failed: device 7 is gone"),
+        "{exit}"
+    );
     pool.shutdown();
 }

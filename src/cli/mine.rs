@@ -10,18 +10,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 
 use super::backend_args::{Backend, BackendArgs, auto_gpus, make_solver};
+use super::watchdog_args::{WatchdogArgs, exit_for};
 use super::{ParamsArgs, ThreadsArgs};
 use crate::backend::Solver;
 use crate::equihash::Params;
 use crate::miner::Accounting;
 use crate::miner::status::{MinerInfo, RateMeter, Sensors, Status};
-use crate::telemetry::{GpuId, Monitor};
 use crate::net::api::{self, ApiConfig, ApiHandle, Published};
-use crate::net::client::{ClientDriverConfig, run_miner};
+use crate::net::client::{ClientDriverConfig, SolverFactory, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
 use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
 use crate::stratum::{ClientConfig, DifficultyScale, PoolUrl};
+use crate::telemetry::{GpuId, Monitor};
 
 /// Arguments of `mine` (lolMiner / GMiner spellings as aliases).
 #[derive(Debug, Clone, clap::Args)]
@@ -96,6 +97,9 @@ pub struct MineArgs {
     /// Solver backend and device.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// The solver watchdog.
+    #[command(flatten)]
+    pub watchdog: WatchdogArgs,
 }
 
 /// Where the API listens (`None`: off).
@@ -168,7 +172,10 @@ pub fn run(args: &MineArgs) -> anyhow::Result<std::process::ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(mine(args, params))
+    let done = rt.block_on(mine(args, params));
+    // Don't wait for a solver rebuild the watchdog gave up on (it may never return).
+    rt.shutdown_timeout(Duration::from_secs(1));
+    done
 }
 
 async fn mine(
@@ -218,7 +225,10 @@ async fn mine(
     let _api = start_api(args, published_rx, net.pause.clone()).await?;
     // Runs on the thread that blocks on this future, not a runtime worker: the test pool keeps
     // serving while the self-tests run.
-    let solvers = solvers(params, args)?;
+    let targets = targets(args)?;
+    let (solvers, self_test_ms) = solvers(params, &args.threads, &targets)?;
+    net.watchdog = args.watchdog.config(self_test_ms);
+    net.rebuild = Some(factory(params, args.threads.clone(), targets));
     let publisher = Publisher::new(args, params, &solvers, published_tx, net.pause.clone());
     let (status_tx, status_rx) = watch::channel(Accounting::default());
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -231,8 +241,12 @@ async fn mine(
         stop_tx,
         publisher,
     ));
-    let acc = run_miner(solvers, net, status_tx, stop_rx).await?;
+    let ran = run_miner(solvers, net, status_tx, stop_rx).await;
     status.abort();
+    let acc = match ran {
+        Ok(acc) => acc,
+        Err(e) => return exit_for(e),
+    };
     let secs = started.elapsed().as_secs_f64();
     println!("summary: {}", acc.summary(secs));
     if let Some(pool) = test_pool {
@@ -339,7 +353,11 @@ impl Publisher {
         self.last = Some(Instant::now());
         self.seq += 1;
         self.ctx.paused = self.pause.load(Ordering::Relaxed);
-        self.ctx.sensors = self.ids.iter().map(|id| self.sensors(id.as_ref())).collect();
+        self.ctx.sensors = self
+            .ids
+            .iter()
+            .map(|id| self.sensors(id.as_ref()))
+            .collect();
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -491,25 +509,51 @@ fn pick<T: Clone>(all: Vec<T>, devices: &[usize]) -> anyhow::Result<Vec<T>> {
         .collect()
 }
 
-/// One solver per device ([`targets`]), each having passed its self-test on the known answer:
-/// a solver that gets it wrong never submits.
-fn solvers(params: Params, args: &MineArgs) -> anyhow::Result<Vec<Box<dyn Solver>>> {
-    let targets = targets(args)?;
+/// Each device's self-test time in milliseconds.
+type SelfTestMs = Vec<u64>;
+
+/// One solver per device of `targets`, each having passed its self-test on the known answer
+/// (a solver that gets it wrong never submits), with its self-test time in milliseconds.
+fn solvers(
+    params: Params,
+    threads: &ThreadsArgs,
+    targets: &[BackendArgs],
+) -> anyhow::Result<(Vec<Box<dyn Solver>>, SelfTestMs)> {
     let mut all = Vec::with_capacity(targets.len());
+    let mut times = Vec::with_capacity(targets.len());
     for backend in targets {
-        let mut solver = make_solver(params, &args.threads, &backend, None)?;
-        let t = solver
-            .self_test()
-            .with_context(|| format!("{} failed its self-test", solver.name()))?;
-        tracing::info!(
-            "backend {}, Equihash {params}: self-test {} ok in {:.1} s",
-            solver.name(),
-            t.golden.unwrap_or("(no known answer; solutions verified)"),
-            t.elapsed.as_secs_f64()
-        );
+        let (solver, elapsed) = build(params, threads, backend)?;
         all.push(solver);
+        times.push(elapsed.as_millis().try_into().unwrap_or(u64::MAX));
     }
-    Ok(all)
+    Ok((all, times))
+}
+
+/// The solver of one device, self-tested, with the self-test's time.
+fn build(
+    params: Params,
+    threads: &ThreadsArgs,
+    backend: &BackendArgs,
+) -> anyhow::Result<(Box<dyn Solver>, Duration)> {
+    let mut solver = make_solver(params, threads, backend, None)?;
+    let t = solver
+        .self_test()
+        .with_context(|| format!("{} failed its self-test", solver.name()))?;
+    tracing::info!(
+        "backend {}, Equihash {params}: self-test {} ok in {:.1} s",
+        solver.name(),
+        t.golden.unwrap_or("(no known answer; solutions verified)"),
+        t.elapsed.as_secs_f64()
+    );
+    Ok((solver, t.elapsed))
+}
+
+/// Builds device `i` of `targets` again, self-tested, when the watchdog restarts it.
+fn factory(params: Params, threads: ThreadsArgs, targets: Vec<BackendArgs>) -> SolverFactory {
+    SolverFactory::new(move |i| {
+        let backend = targets.get(i).context("no such device")?;
+        Ok(build(params, &threads, backend)?.0)
+    })
 }
 
 /// Every CUDA device, or the first (whose error then says why CUDA is unavailable).

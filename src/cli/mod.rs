@@ -1,6 +1,6 @@
 //! The command line: clap arguments, validated into a configuration before anything runs, and
 //! one module per subcommand. Exit codes: 0 success, 1 a rule was broken (named on stderr or
-//! stdout), 2 unusable input or settings.
+//! stdout), 2 unusable input or settings, 3 `mine`'s watchdog gave up on a device.
 
 pub mod backend_args;
 pub mod bench;
@@ -16,6 +16,7 @@ pub mod rewards;
 pub mod solve;
 pub mod sync_cmd;
 pub mod verify;
+pub mod watchdog_args;
 
 use std::process::ExitCode;
 

@@ -56,6 +56,10 @@ pub struct DeviceCounts {
     pub stale: u64,
     /// This device's shares the pool rejected for any other reason.
     pub rejected: u64,
+    /// Times the watchdog restarted the device's solver.
+    pub restarts: u64,
+    /// Why it last did.
+    pub last_restart: Option<String>,
 }
 
 /// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
@@ -135,6 +139,14 @@ impl Accounting {
         }
     }
 
+    /// Records that the watchdog restarted `worker`'s solver for `reason`.
+    pub fn record_restart(&mut self, worker: usize, reason: &str) {
+        if let Some(d) = self.devices.get_mut(worker) {
+            d.restarts += 1;
+            d.last_restart = Some(reason.to_string());
+        }
+    }
+
     /// Records the pool's answer to a share submitted at `difficulty` (found by `worker`, when
     /// known).
     pub fn record(&mut self, outcome: &ShareOutcome, difficulty: f64, worker: Option<usize>) {
@@ -205,7 +217,7 @@ impl Accounting {
         format!(
             "{:.1}s: {:.3} nonces/s, {:.2} Sol/s local; {pool}; shares: {} accepted, {} stale, \
              {} duplicate, {} low-diff, {} other rejects, {} dropped stale, {} dropped below a \
-             raised target, {} lost at disconnect, {} compute errors{}",
+             raised target, {} lost at disconnect, {} compute errors{}{}",
             seconds,
             self.nonces_per_s(seconds),
             self.sol_per_s(seconds),
@@ -218,8 +230,17 @@ impl Accounting {
             self.below_target_local,
             self.lost_at_disconnect,
             self.compute_errors,
+            self.restarts(),
             self.per_device(seconds)
         )
+    }
+
+    /// `, N solver restarts` when the watchdog restarted any.
+    fn restarts(&self) -> String {
+        match self.devices.iter().map(|d| d.restarts).sum::<u64>() {
+            0 => String::new(),
+            n => format!(", {n} solver restarts"),
+        }
     }
 
     /// `; devices: NAME n.nnn nonces/s n.nn Sol/s, …` when more than one device mines.

@@ -156,6 +156,11 @@ impl Engine {
         self.current.as_ref()
     }
 
+    /// The watchdog restarted `worker`'s solver for `reason`.
+    pub fn on_restart(&mut self, worker: usize, reason: &str) {
+        self.acc.record_restart(worker, reason);
+    }
+
     /// A connection to `pool` came up.
     pub fn connected(&mut self, pool: String) {
         self.acc.connections += 1;

@@ -1,7 +1,8 @@
 //! The mining side, sans sockets: the [`Engine`] (job epochs, nonce ranges, submit rules,
-//! accounting), the pool [`Failover`] state machine, the nonce layout, and the solver threads
-//! that mine what the engine assigns ([`scheduler`]). It imports nothing from `net`: the socket
-//! driver in `net::client` feeds the engine and the failover and carries out what they decide.
+//! accounting), the pool [`Failover`] state machine, the solver [`Watchdog`], the nonce layout,
+//! and the solver threads that mine what the engine assigns ([`scheduler`]). It imports nothing
+//! from `net`: the socket driver in `net::client` feeds the engine, the failover and the
+//! watchdog and carries out what they decide.
 
 pub mod accounting;
 pub mod engine;
@@ -9,9 +10,11 @@ pub mod failover;
 pub mod nonce;
 pub mod scheduler;
 pub mod status;
+pub mod watchdog;
 
 pub use accounting::{Accounting, DeviceCounts};
 pub use engine::{Assignment, Engine, FoundShare, NonceDone, Output, Report};
 pub use failover::{Attempt, End, Failover, FailoverConfig};
 pub use nonce::NonceLayout;
 pub use scheduler::{WorkBoard, spawn_worker};
+pub use watchdog::{Action, Watchdog, WatchdogConfig};

@@ -44,6 +44,11 @@ impl WorkBoard {
         *self.current.lock().expect("board lock") = work;
     }
 
+    /// Whether there is anything to mine now (nothing while paused).
+    pub fn has_work(&self) -> bool {
+        self.current().is_some()
+    }
+
     /// The assignment now (`None` while paused).
     pub fn current(&self) -> Option<Assignment> {
         if self.paused.load(Ordering::Relaxed) {

@@ -290,6 +290,10 @@ pub struct DeviceStatus {
     pub rejected: u64,
     /// Solutions that failed the CPU re-check, and failed solver runs.
     pub compute_errors: u64,
+    /// Times the watchdog restarted this device's solver.
+    pub restarts: u64,
+    /// Why it last did.
+    pub last_restart: Option<String>,
     /// Sensors, when readable.
     pub sensors: Option<Sensors>,
     /// Why there are no sensors.
@@ -380,6 +384,8 @@ impl Status {
                     stale: d.stale,
                     rejected: d.rejected,
                     compute_errors: d.compute_errors,
+                    restarts: d.restarts,
+                    last_restart: d.last_restart.clone(),
                     sensors,
                     sensors_absent: absent,
                     sol_per_watt: watts.map(|w| r.sol_per_s.s60 / w),

@@ -1,11 +1,12 @@
 //! The miner's socket driver: solver threads, the pool connection and the pure state machines
 //! between them. Lines from the pool go through a [`ClientSession`] into the [`Engine`];
 //! worker reports go into the engine, which submits through the session; the engine's work
-//! goes on the [`WorkBoard`]; the [`Failover`] says which pool to connect to next, and when.
+//! goes on the [`WorkBoard`]; the [`Failover`] says which pool to connect to next, and when;
+//! the [`Supervisor`] keeps the solver threads and carries out the watchdog's restarts.
 //! Nothing is decided here: this is the thin I/O shell around `miner` and `stratum`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -15,11 +16,12 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
 
+use super::supervise::Supervisor;
+pub use super::supervise::{SolverFactory, WatchdogExit};
 use super::{Stream, lines, tls};
 use crate::backend::Solver;
 use crate::miner::{
-    Accounting, End, Engine, Failover, FailoverConfig, NonceLayout, Output, Report, WorkBoard,
-    spawn_worker,
+    Accounting, End, Engine, Failover, FailoverConfig, Output, Report, WatchdogConfig, WorkBoard,
 };
 use crate::stratum::{ClientConfig, ClientSession, Event, PoolUrl, ShareOutcome};
 /// Settings of the driver.
@@ -41,6 +43,10 @@ pub struct ClientDriverConfig {
     pub return_to_primary: Duration,
     /// Mining pauses while this is set (the API's control); the connection stays up.
     pub pause: Arc<AtomicBool>,
+    /// The solver watchdog's rules.
+    pub watchdog: WatchdogConfig,
+    /// Builds solver `i` again when the watchdog restarts it (`None`: a restart ends the run).
+    pub rebuild: Option<SolverFactory>,
 }
 
 impl ClientDriverConfig {
@@ -55,6 +61,8 @@ impl ClientDriverConfig {
             backoff_max: Duration::from_secs(60),
             return_to_primary: Duration::from_secs(600),
             pause: Arc::default(),
+            watchdog: WatchdogConfig::default(),
+            rebuild: None,
         }
     }
 }
@@ -104,12 +112,14 @@ fn seed() -> u64 {
 }
 
 /// Mines until `shutdown` turns true: one worker thread per solver instance (each with its own
-/// nonce prefix, [`NonceLayout::worker_prefix`]), the engine and the pool connection. The
-/// counters are published on `status` as they change; the final ones are returned once every
-/// worker has stopped.
+/// nonce prefix, [`NonceLayout::worker_prefix`](crate::miner::NonceLayout::worker_prefix)),
+/// the engine, the watchdog ([`Supervisor`]) and the pool connection. The counters are
+/// published on `status` as they change; the final ones are returned once every worker has
+/// stopped.
 ///
 /// # Errors
-/// When a worker thread cannot be started, or the pool list is empty.
+/// When a worker thread cannot be started, or the pool list is empty; a [`WatchdogExit`] when
+/// the watchdog gave up on a solver (a failed restart, or too many).
 pub async fn run_miner(
     instances: Vec<Box<dyn Solver>>,
     cfg: ClientDriverConfig,
@@ -118,45 +128,47 @@ pub async fn run_miner(
 ) -> anyhow::Result<Accounting> {
     let names: Vec<String> = instances.iter().map(|s| s.name()).collect();
     let board = Arc::new(WorkBoard::with_pause(cfg.pause.clone()));
-    let stop = Arc::new(AtomicBool::new(false));
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let count = instances.len();
-    let mut threads = Vec::new();
-    for (i, solver) in instances.into_iter().enumerate() {
-        let prefix = NonceLayout::worker_prefix(i, count);
-        let tx = tx.clone();
-        let send = move |r| tx.send(r).is_ok();
-        threads.push(spawn_worker(
-            solver,
-            i,
-            prefix,
-            board.clone(),
-            send,
-            stop.clone(),
-        )?);
-    }
-    drop(tx);
+    // The driver stops on the caller's shutdown, or when the watchdog gives up.
+    let stop = Arc::new(watch::channel(false).0);
+    let (dog, rebuild) = (cfg.watchdog.clone(), cfg.rebuild.clone());
+    let mut sup = Supervisor::start(instances, board.clone(), tx, dog, rebuild, stop.clone())?;
+    let forward = tokio::spawn(forward_shutdown(shutdown, stop.clone()));
     let mut engine = Engine::new(&names, seed());
-    let ran = run_client(&cfg, &mut engine, &board, &mut rx, &status, shutdown).await;
-    stop.store(true, Ordering::Relaxed);
-    tokio::task::spawn_blocking(move || {
-        for t in threads {
-            let _ = t.join();
-        }
-    })
-    .await?;
+    let ran = drive(
+        &cfg,
+        &mut engine,
+        &board,
+        &mut rx,
+        Some(&mut sup),
+        &status,
+        stop.subscribe(),
+    );
+    let ran = ran.await;
+    forward.abort();
+    let fatal = sup.fatal().map(str::to_string);
+    sup.finish().await;
     // Nonces that finished after the connection closed still count (their shares are stale).
     while let Ok(r) = rx.try_recv() {
         engine.on_report(r, None, 0);
     }
     status.send_replace(engine.accounting().clone());
     ran?;
-    Ok(engine.accounting().clone())
+    match fatal {
+        Some(reason) => Err(WatchdogExit { reason }.into()),
+        None => Ok(engine.accounting().clone()),
+    }
+}
+
+/// Sets `stop` once `shutdown` turns true or its sender is gone.
+async fn forward_shutdown(mut shutdown: watch::Receiver<bool>, stop: Arc<watch::Sender<bool>>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+    stop.send_replace(true);
 }
 
 /// Runs the pool connection until `shutdown` turns true (or every worker is gone), feeding
 /// `engine` with the pool's events and the workers' `reports`, publishing its work on `board`
-/// and its counters on `status`. See the module doc.
+/// and its counters on `status`. See the module doc. No watchdog: [`run_miner`] has one.
 ///
 /// # Errors
 /// When the pool list is empty.
@@ -166,6 +178,19 @@ pub async fn run_client(
     board: &WorkBoard,
     reports: &mut UnboundedReceiver<Report>,
     status: &watch::Sender<Accounting>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    drive(cfg, engine, board, reports, None, status, shutdown).await
+}
+
+/// [`run_client`], with the solver threads' supervisor (the watchdog) when `sup` is given.
+async fn drive(
+    cfg: &ClientDriverConfig,
+    engine: &mut Engine,
+    board: &WorkBoard,
+    reports: &mut UnboundedReceiver<Report>,
+    sup: Option<&mut Supervisor>,
+    status: &watch::Sender<Accounting>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut failover = Failover::new(cfg.pools.clone(), cfg.failover())?;
@@ -173,6 +198,7 @@ pub async fn run_client(
         engine,
         board,
         reports,
+        sup,
         status,
         t0: Instant::now(),
     };
@@ -215,6 +241,7 @@ struct Driver<'a> {
     engine: &'a mut Engine,
     board: &'a WorkBoard,
     reports: &'a mut UnboundedReceiver<Report>,
+    sup: Option<&'a mut Supervisor>,
     status: &'a watch::Sender<Accounting>,
     t0: Instant,
 }
@@ -249,14 +276,29 @@ impl Driver<'_> {
             tracing::error!("solver {worker} failed: {error}");
         }
         let now = self.now();
+        if let Some(sup) = self.sup.as_deref_mut() {
+            sup.on_report(&r, now);
+        }
         self.engine.on_report(r, session, now);
+        self.watch();
         self.publish();
+    }
+
+    /// Runs the watchdog, if any (a restart is counted in the engine; giving up stops the
+    /// driver); `true` when it did something.
+    fn watch(&mut self) -> bool {
+        let (now, has_work) = (self.now(), self.board.has_work());
+        match self.sup.as_deref_mut() {
+            Some(sup) => sup.check(now, has_work, self.engine),
+            None => false,
+        }
     }
 
     /// Waits until `at_ms` with no connection, still counting the workers' reports; `false`
     /// when the miner is stopping.
     async fn idle_until(&mut self, at_ms: u64, shutdown: &mut watch::Receiver<bool>) -> bool {
         let deadline = self.t0 + Duration::from_millis(at_ms);
+        let mut tick = tokio::time::interval(TICK);
         loop {
             if *shutdown.borrow() {
                 return false;
@@ -266,6 +308,9 @@ impl Driver<'_> {
                 r = self.reports.recv() => match r {
                     Some(r) => self.report(r, None),
                     None => return false,
+                },
+                _ = tick.tick() => if self.watch() {
+                    self.publish();
                 },
                 _ = shutdown.changed() => return false,
             }
@@ -289,7 +334,7 @@ impl Driver<'_> {
             ..cfg.session.clone()
         });
         s.start(self.now());
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut tick = tokio::time::interval(TICK);
         let end = 'conn: loop {
             for line in s.take_outgoing() {
                 if let Err(e) = framed.send(line).await {
@@ -314,6 +359,7 @@ impl Driver<'_> {
                     if failover.return_due(now) {
                         break End::ReturnToPrimary;
                     }
+                    self.watch();
                     let mut events: Vec<Event> = s.tick(now).into_iter().collect();
                     events.extend(s.expire_submits(now));
                     events
@@ -338,6 +384,9 @@ impl Driver<'_> {
         end
     }
 }
+
+/// The driver's tick: session timeouts, failover and the watchdog.
+const TICK: Duration = Duration::from_millis(250);
 
 /// How long a stopping miner waits for the answers to shares it already sent.
 const DRAIN: Duration = Duration::from_secs(2);

@@ -3,7 +3,8 @@
 //! [`source::ChainSource`]: P2P connections to Flux nodes ([`peer`]) and fluxd's JSON-RPC
 //! ([`rpc`]), driven by the header and block sync ([`sync`]). The stratum drivers frame lines
 //! with a maximum length and feed them to the pure sessions in [`crate::stratum`]; the peer
-//! frames P2P messages through [`crate::p2p`].
+//! frames P2P messages through [`crate::p2p`]. The miner's solver threads and watchdog
+//! restarts live in [`supervise`].
 
 pub mod api;
 pub mod client;
@@ -11,6 +12,7 @@ pub mod peer;
 pub mod rpc;
 pub mod server;
 pub mod source;
+pub mod supervise;
 pub mod sync;
 pub mod tls;
 

@@ -31,6 +31,7 @@ struct Families {
     nonces: CounterU,
     solutions: CounterU,
     compute_errors: CounterU,
+    restarts: CounterU,
     device_shares: CounterU,
     temperature: GaugeF,
     power: GaugeF,
@@ -106,6 +107,12 @@ fn register(r: &mut Registry, f: &Families, s: &Status) {
     );
     c(
         r,
+        "device_restarts",
+        "Times the watchdog restarted the device's solver",
+        &f.restarts,
+    );
+    c(
+        r,
         "device_shares",
         "Shares the pool answered, by result",
         &f.device_shares,
@@ -173,6 +180,7 @@ fn fill(f: &Families, s: &Status) {
         f.compute_errors
             .get_or_create(&id())
             .inc_by(d.compute_errors);
+        f.restarts.get_or_create(&id()).inc_by(d.restarts);
         for (result, n) in [
             ("accepted", d.accepted),
             ("stale", d.stale),

@@ -120,6 +120,7 @@ fn mined() -> (Accounting, RateMeter) {
         a.record(&ShareOutcome::Accepted, 0.5, Some(w));
     }
     a.record(&rejected, 0.5, Some(1));
+    a.record_restart(1, "no nonce for 61.0 s");
     (a, m)
 }
 
@@ -136,6 +137,11 @@ fn the_status_document_carries_counters_rates_pool_and_sensors() {
         Some("NVML: unavailable")
     );
     assert_eq!((s.devices[1].accepted, s.devices[1].stale), (1, 1));
+    assert_eq!(s.devices[1].restarts, 1);
+    assert_eq!(
+        s.devices[1].last_restart.as_deref(),
+        Some("no nonce for 61.0 s")
+    );
     assert_eq!(s.total.shares.accepted, 3);
     assert_eq!(s.rejected(), 1);
     let e = s.pool.estimate_sol_per_s.unwrap();
@@ -201,6 +207,7 @@ fn metrics_name_families_by_the_conventions() {
         "fluxminer_device_temperature_celsius{device=\"0\"} 61.0",
         "fluxminer_device_fan_ratio{device=\"0\"} 0.45",
         "fluxminer_device_shares_total{device=\"1\",result=\"stale\"} 1",
+        "fluxminer_device_restarts_total{device=\"1\"} 1",
         "fluxminer_shares_total{pool=\"stratum+tcp://pool.example:2032\",result=\"accepted\"} 3",
         "fluxminer_pool_difficulty{pool=\"stratum+tcp://pool.example:2032\"} 0.5",
     ] {
