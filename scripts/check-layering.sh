@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layering of src/lib.rs's architecture map, checked with greps:
 # - the pure core does no I/O: no sockets, files, clock, threads, async runtime or GPU in
-#   src/equihash, src/consensus, src/stratum, src/ledger.rs, nor in the mining engine, failover and watchdog;
+#   src/equihash, src/consensus, src/stratum, src/ledger.rs, nor in the mining engine, failover,
+#   watchdog and status documents;
 # - imports run one way, cli -> net -> miner -> core (backend, stratum, consensus, equihash):
 #   the core never imports miner, net or cli; miner never imports net or cli, nor tokio;
 #   net never imports cli;
@@ -20,7 +21,7 @@ check() { # $1: what is wrong, $2: pattern (code, not comments), rest: paths
 }
 io='std::net|std::fs|std::thread|std::process|Instant::now|SystemTime|tokio|wgpu|cudarc|reqwest|println!|eprintln!'
 check "the pure core must not do I/O" "$io" src/equihash src/consensus src/stratum src/p2p \
-    src/ledger.rs src/miner/engine.rs src/miner/engine src/miner/failover.rs src/miner/watchdog.rs
+    src/ledger.rs src/miner/engine.rs src/miner/engine src/miner/failover.rs src/miner/watchdog.rs src/miner/status.rs src/miner/status
 check "the core must not import miner, net or cli" 'crate::(miner|net|cli)\b' \
     src/equihash src/consensus src/stratum src/p2p src/backend src/ledger.rs
 check "the ledger may use consensus only" 'crate::(store|backend|stratum|p2p|equihash|fuzz)\b' src/ledger.rs

@@ -11,12 +11,12 @@
 //! | [`backend`] | the [`backend::Solver`] trait and one folder per backend; [`backend::cpu`] is the reference solver and the oracle every GPU backend is tested against | [`equihash`], threads |
 //! | [`stratum`] | stratum sessions sans I/O (miner and pool side), the byte-exact share check, vardiff, Sol/s from shares | [`equihash`], [`consensus`] |
 //! | [`p2p`] | the Flux P2P protocol sans I/O: framing with its size and checksum limits, `version`, `getheaders`/`headers`, `inv`/`getdata`, `block`, block locators | [`consensus`] |
-//! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides), the pool server | [`miner`], [`stratum`], tokio, rustls |
+//! | [`net`] | the only sockets: the miner's driver (solver threads ↔ engine ↔ session ↔ TCP/TLS, as the failover decides) and the supervisor that carries out the watchdog's restarts ([`net::supervise`]), the miner's HTTP API and dashboard ([`net::api`]), the pool server | [`miner`], [`stratum`], tokio, rustls, axum |
 //! | [`ledger`] | the FluxNode reward ledger, pure: a per-block record of every coinbase output (role, amount, payee), its versioned encoding, totals per role and per UTC day, a watched address's history and payment gaps | [`consensus`] |
 //! | [`net::rpc`] | the fluxd JSON-RPC chain source: batched `getblockhash`/`getblockheader`/`getblock` over plain HTTP, every reply checked (size, ids, hex, hashes) | [`consensus`], reqwest |
 //! | [`store`] | the light client's crash-safe store (redb): headers, chain work, the best chain by height, the reward ledger's records | [`consensus`], redb |
 //! | [`chainstate`] | the light client's chain state: headers validated on their branch into the tree, blocks into the ledger, every change batched into the store; the caller passes the time | [`consensus`], [`store`], [`p2p`] (locators) |
-//! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting) and pool failover, driven with `now` passed in; solver threads that mine its assignments and CPU re-check every solution | [`backend`], [`stratum`] (never [`net`]) |
+//! | [`miner`] | the sans-I/O mining engine (job epochs, nonce ranges, submit rules, accounting), pool failover and the solver [`miner::watchdog`], driven with `now` passed in; [`miner::status`], the documents the API serves (rates over 10 s / 60 s / 15 min, lolMiner `/summary`, HiveOS stats, Prometheus text) built from the counters; solver threads that mine the engine's assignments and CPU re-check every solution | [`backend`], [`stratum`], `prometheus-client` (never [`net`]) |
 //! | `backend::wgpu` | the WGSL solver (kernels in `shaders/`): generated kernel preludes, pipelined nonces; every candidate re-verified on the CPU | [`equihash`], [`backend::plan`], `wgpu` (feature `wgpu`, default) |
 //! | [`backend::cuda`] | the CUDA solver (kernels in `kernels/`) over a runtime: NVIDIA cards through `cudarc` with embedded cubins (feature `cuda`, default), or the CPU through the checking shim `kernels/cuda_cpu.h` (feature `cuda-cpu`) | [`equihash`], [`backend::plan`] |
 //! | [`backend::plan`], [`backend::factory`], [`backend::golden`] | the GPU memory plan both GPU backends share (regions, records, heaps, traffic model, read-back → report); building a solver from a configuration; the known answers every solver's `self_test` checks | [`equihash`] |
@@ -25,7 +25,8 @@
 //! | [`cli`] | argument parsing (clap) and validated configuration, the subcommands | everything (wiring only) |
 //!
 //! The pure modules (`equihash`, `consensus`, `stratum`, `ledger`) do no I/O: no sockets, no clock, no threads of
-//! their own, no GPU; nor do [`miner::Engine`] and [`miner::Failover`]. Time and storage come in as
+//! their own, no GPU; nor do [`miner::Engine`], [`miner::Failover`], [`miner::watchdog`] and
+//! [`miner::status`]. Time and storage come in as
 //! parameters. Imports run one way: `cli` → `net` → `miner` → the core; [`telemetry`] is hardware
 //! I/O beside the backends and imports none of the others. `scripts/check-layering.sh` enforces
 //! all of this with greps in CI.

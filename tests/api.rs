@@ -322,6 +322,33 @@ fn without_a_token_reads_are_open_control_is_refused_and_hiveos_reads_the_api() 
         (0.0, Value::Null),
         "no miner: khs=0, stats=null"
     );
+    check_h_config(&pkg);
+}
+
+/// `h-config.sh` turns the flight sheet into a config file that `mine` reads: both pools in
+/// order, the worker (quotes escaped), the password and the API port of the manifest.
+fn check_h_config(pkg: &(tempfile::TempDir, std::path::PathBuf)) {
+    let file = support::source_h_config(
+        pkg,
+        &[
+            (
+                "CUSTOM_URL",
+                "stratum+tcp://eu.example:2032  stratum+ssl://us.example:3443",
+            ),
+            ("CUSTOM_TEMPLATE", "t1Wallet.rig\"7"),
+            ("CUSTOM_PASS", "x"),
+            ("FLUXMINER_API_PORT", "4123"),
+        ],
+    );
+    let printed = support::config_print(&file);
+    for line in [
+        r#"pool = ["stratum+tcp://eu.example:2032", "stratum+ssl://us.example:3443"]"#,
+        r#"user = "t1Wallet.rig\"7""#,
+        r#"pass = "x""#,
+        r#"api = "127.0.0.1:4123""#,
+    ] {
+        assert!(printed.lines().any(|l| l == line), "{line} in\n{printed}");
+    }
 }
 
 #[test]

@@ -301,3 +301,46 @@ pub fn source_h_stats(pkg: &(tempfile::TempDir, PathBuf), port: u16) -> (f64, Va
         .unwrap_or_else(|_| panic!("khs {:?}", lines[0]));
     (khs, serde_json::from_str(lines[1]).unwrap())
 }
+
+/// Sources the package's `h-config.sh` with the flight-sheet variables `vars` and the config
+/// file moved into the package folder; returns the file it wrote.
+pub fn source_h_config(pkg: &(tempfile::TempDir, PathBuf), vars: &[(&str, &str)]) -> PathBuf {
+    let file = pkg.1.join("fluxminer.toml");
+    let manifest = pkg.1.join("h-manifest.conf");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let moved = text.replace(
+        "/hive/miners/custom/fluxminer/fluxminer.toml",
+        file.to_str().unwrap(),
+    );
+    assert_ne!(text, moved, "the manifest names the config file");
+    std::fs::write(&manifest, moved).unwrap();
+    let out = Command::new("bash")
+        .args(["-c", ". \"$PKG/h-config.sh\""])
+        .env("PKG", &pkg.1)
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "h-config.sh printed something");
+    file
+}
+
+/// `fluxminer --config FILE config --print mine`.
+pub fn config_print(file: &Path) -> String {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(file)
+        .args(["config", "--print", "mine"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
