@@ -21,6 +21,16 @@ use support::{Miner, at, dashboard_fields, http, metrics_samples, wait_for};
 
 const TOKEN: &str = "s3cret-token";
 
+/// Every GET route.
+const ROUTES: [&str; 6] = [
+    "/",
+    "/v1/status",
+    "/v1/history",
+    "/summary",
+    "/hiveos",
+    "/metrics",
+];
+
 fn status(m: &Miner, token: Option<&str>) -> Value {
     let (code, body) = http(m.addr, "GET", "/v1/status", token);
     assert_eq!(code, 200, "{body}");
@@ -66,18 +76,11 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn with_a_token_every_route_agrees_with_the_status_and_the_dashboard_shows_it() {
-    let m = Miner::start(&["--api-token", TOKEN, "--api-refresh", "3"]);
+    let m = Miner::start(&["--api-token", TOKEN, "--api-refresh", "4"]);
     let t = Some(TOKEN);
     mining(&m, t);
 
-    for path in [
-        "/",
-        "/v1/status",
-        "/v1/history",
-        "/summary",
-        "/hiveos",
-        "/metrics",
-    ] {
+    for path in ROUTES {
         assert_eq!(
             http(m.addr, "GET", path, None).0,
             401,
@@ -262,14 +265,7 @@ fn check_pause_and_resume(m: &Miner) {
 fn without_a_token_reads_are_open_control_is_refused_and_hiveos_reads_the_api() {
     let m = Miner::start(&["--api-refresh", "1"]);
     let s = mining(&m, None);
-    for path in [
-        "/",
-        "/v1/status",
-        "/v1/history",
-        "/summary",
-        "/hiveos",
-        "/metrics",
-    ] {
+    for path in ROUTES {
         assert_eq!(http(m.addr, "GET", path, None).0, 200, "{path}");
     }
     let (code, body) = http(m.addr, "POST", "/v1/pause", None);

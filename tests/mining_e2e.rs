@@ -90,14 +90,22 @@ async fn mine_with(cfg: ClientDriverConfig, secs: f64, during: impl FnOnce()) ->
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
     during();
     tokio::time::sleep(Duration::from_secs_f64(secs / 2.0)).await;
+    let acc = stop(&tx, task).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    (acc, elapsed)
+}
+
+/// Tells the miner to stop and returns its counters (within 10 s).
+async fn stop(
+    tx: &watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<Accounting>>,
+) -> Accounting {
     tx.send(true).unwrap();
-    let acc = tokio::time::timeout(Duration::from_secs(10), task)
+    tokio::time::timeout(Duration::from_secs(10), task)
         .await
         .expect("miner stops")
         .unwrap()
-        .unwrap();
-    let elapsed = started.elapsed().as_secs_f64();
-    (acc, elapsed)
+        .unwrap()
 }
 
 /// The pool's Sol/s estimate (8192·ΣD/Δt over accepted shares) must agree with the solutions
@@ -632,12 +640,7 @@ async fn the_watchdog_restarts_a_hung_solver_and_mining_goes_on() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tx.send(true).unwrap();
-    let acc = tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("miner stops")
-        .unwrap()
-        .unwrap();
+    let acc = stop(&tx, task).await;
     let dev = &acc.devices[0];
     assert_eq!(dev.restarts, 1, "{acc:?}");
     let reason = dev.last_restart.as_deref().unwrap();

@@ -259,11 +259,7 @@ pub fn hiveos_package() -> (tempfile::TempDir, PathBuf) {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let tarball = String::from_utf8(out.stdout).unwrap().trim().to_string();
     let name = format!("fluxminer-{}.tar.gz", env!("CARGO_PKG_VERSION"));
     assert!(tarball.ends_with(&name), "{tarball}");
@@ -288,11 +284,7 @@ pub fn source_h_stats(pkg: &(tempfile::TempDir, PathBuf), port: u16) -> (f64, Va
         .env("FLUXMINER_API_PORT", port.to_string())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "h-stats.sh printed something: {text:?}");
@@ -320,11 +312,7 @@ pub fn source_h_config(pkg: &(tempfile::TempDir, PathBuf), vars: &[(&str, &str)]
         .envs(vars.iter().copied())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert!(out.stdout.is_empty(), "h-config.sh printed something");
     file
 }
@@ -337,10 +325,15 @@ pub fn config_print(file: &Path) -> String {
         .args(["config", "--print", "mine"])
         .output()
         .unwrap();
+    succeeded(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Panics with its stderr unless `out` is a success.
+fn succeeded(out: &Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
 }
