@@ -54,8 +54,12 @@ pub struct DeviceCounts {
     pub accepted: u64,
     /// This device's shares the pool rejected as stale.
     pub stale: u64,
-    /// This device's shares the pool rejected for any other reason.
-    pub rejected: u64,
+    /// This device's shares the pool rejected as duplicate.
+    pub duplicate: u64,
+    /// This device's shares the pool rejected as low difficulty.
+    pub low_difficulty: u64,
+    /// This device's shares the pool rejected for another reason.
+    pub other_rejected: u64,
     /// Times the watchdog restarted the device's solver.
     pub restarts: u64,
     /// Why it last did.
@@ -169,7 +173,9 @@ impl Accounting {
             match kind {
                 None => d.accepted += 1,
                 Some(RejectKind::Stale) => d.stale += 1,
-                Some(_) => d.rejected += 1,
+                Some(RejectKind::Duplicate) => d.duplicate += 1,
+                Some(RejectKind::LowDifficulty) => d.low_difficulty += 1,
+                Some(RejectKind::Other) => d.other_rejected += 1,
             }
         }
     }

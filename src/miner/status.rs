@@ -286,7 +286,13 @@ pub struct DeviceStatus {
     pub accepted: u64,
     /// Shares rejected as stale.
     pub stale: u64,
-    /// Shares rejected otherwise.
+    /// Shares rejected as duplicate.
+    pub duplicate: u64,
+    /// Shares rejected as low difficulty.
+    pub low_difficulty: u64,
+    /// Shares rejected for another reason.
+    pub other_rejected: u64,
+    /// Every reject but stale (lolMiner's `Worker_Rejected`).
     pub rejected: u64,
     /// Solutions that failed the CPU re-check, and failed solver runs.
     pub compute_errors: u64,
@@ -382,7 +388,10 @@ impl Status {
                     solutions: d.solutions,
                     accepted: d.accepted,
                     stale: d.stale,
-                    rejected: d.rejected,
+                    duplicate: d.duplicate,
+                    low_difficulty: d.low_difficulty,
+                    other_rejected: d.other_rejected,
+                    rejected: d.duplicate + d.low_difficulty + d.other_rejected,
                     compute_errors: d.compute_errors,
                     restarts: d.restarts,
                     last_restart: d.last_restart.clone(),

@@ -269,7 +269,7 @@ fn pool_answers_are_counted_by_kind() {
     assert_eq!((acc.accepted, acc.duplicate, acc.rejected()), (1, 1, 1));
     assert!((acc.accepted_difficulty - a.job.difficulty()).abs() < 1e-12);
     let d = &acc.devices[0];
-    assert_eq!((d.accepted, d.stale, d.rejected), (1, 0, 1), "per device");
+    assert_eq!((d.accepted, d.stale, d.duplicate), (1, 0, 1), "per device");
     assert_eq!(
         acc.difficulty,
         Some(0.0005),

@@ -184,7 +184,9 @@ fn fill(f: &Families, s: &Status) {
         for (result, n) in [
             ("accepted", d.accepted),
             ("stale", d.stale),
-            ("rejected", d.rejected),
+            ("duplicate", d.duplicate),
+            ("low_difficulty", d.low_difficulty),
+            ("other_rejected", d.other_rejected),
         ] {
             let mut l = id();
             l.push(("result", result.to_string()));

@@ -120,6 +120,11 @@ fn mined() -> (Accounting, RateMeter) {
         a.record(&ShareOutcome::Accepted, 0.5, Some(w));
     }
     a.record(&rejected, 0.5, Some(1));
+    let duplicate = ShareOutcome::Rejected(crate::stratum::wire::RpcError::new(
+        crate::stratum::wire::ErrorCode::Duplicate,
+        "Duplicate share",
+    ));
+    a.record(&duplicate, 0.5, Some(0));
     a.record_restart(1, "no nonce for 61.0 s");
     (a, m)
 }
@@ -143,7 +148,17 @@ fn the_status_document_carries_counters_rates_pool_and_sensors() {
         Some("no nonce for 61.0 s")
     );
     assert_eq!(s.total.shares.accepted, 3);
-    assert_eq!(s.rejected(), 1);
+    assert_eq!(s.rejected(), 2);
+    let d0 = &s.devices[0];
+    assert_eq!(
+        (
+            d0.duplicate,
+            d0.low_difficulty,
+            d0.other_rejected,
+            d0.rejected
+        ),
+        (1, 0, 0, 1)
+    );
     let e = s.pool.estimate_sol_per_s.unwrap();
     assert!((e - 8192.0 * 1.5 / 120.0).abs() < 1e-9);
     let v = serde_json::to_value(&s).unwrap();
@@ -177,6 +192,9 @@ fn lolminer_summary_has_the_fields_lolminer_readers_use() {
     );
     assert_eq!(alg["Worker_Performance"], serde_json::json!([8.0, 2.0]));
     assert_eq!(alg["Worker_Accepted"], serde_json::json!([2, 1]));
+    assert_eq!(alg["Worker_Rejected"], serde_json::json!([1, 0]));
+    assert_eq!(alg["Worker_Stales"], serde_json::json!([0, 1]));
+    assert_eq!(alg["Total_Rejected"], 1);
 }
 
 #[test]
@@ -189,7 +207,7 @@ fn hiveos_stats_line_up_with_the_devices() {
     assert_eq!(st["hs_units"], "hs");
     assert_eq!(st["temp"], serde_json::json!([61.0, 0.0]));
     assert_eq!(st["bus_numbers"], serde_json::json!([10, null]));
-    assert_eq!(st["ar"], serde_json::json!([3, 1]));
+    assert_eq!(st["ar"], serde_json::json!([3, 2]));
     assert_eq!(st["algo"], "equihash 125/4");
     assert_eq!(st["ver"], "0.1.0");
     assert_eq!(hiveos::bus_number("0000:c1:00.0"), Some(193));
@@ -208,6 +226,7 @@ fn metrics_name_families_by_the_conventions() {
         "fluxminer_device_fan_ratio{device=\"0\"} 0.45",
         "fluxminer_device_shares_total{device=\"1\",result=\"stale\"} 1",
         "fluxminer_device_restarts_total{device=\"1\"} 1",
+        "fluxminer_device_shares_total{device=\"0\",result=\"duplicate\"} 1",
         "fluxminer_shares_total{pool=\"stratum+tcp://pool.example:2032\",result=\"accepted\"} 3",
         "fluxminer_pool_difficulty{pool=\"stratum+tcp://pool.example:2032\"} 0.5",
     ] {
