@@ -221,7 +221,8 @@ async fn mine(
     };
     let mut net = ClientDriverConfig::new(urls, session);
     net.tls_insecure = args.tls_insecure;
-    let (published_tx, published_rx) = watch::channel(Published::default());
+    let info = miner_info(args, params);
+    let (published_tx, published_rx) = watch::channel(starting(&info));
     let _api = start_api(args, published_rx, net.pause.clone()).await?;
     // Runs on the thread that blocks on this future, not a runtime worker: the test pool keeps
     // serving while the self-tests run.
@@ -229,7 +230,7 @@ async fn mine(
     let (solvers, self_test_ms) = solvers(params, &args.threads, &targets)?;
     net.watchdog = args.watchdog.config(self_test_ms);
     net.rebuild = Some(factory(params, args.threads.clone(), targets));
-    let publisher = Publisher::new(args, params, &solvers, published_tx, net.pause.clone());
+    let publisher = Publisher::new(args, info, &solvers, published_tx, net.pause.clone());
     let (status_tx, status_rx) = watch::channel(Accounting::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
@@ -297,43 +298,66 @@ struct Publisher {
     seq: u64,
 }
 
+/// Who and what this miner is, as the API shows it (devices are added once they exist).
+fn miner_info(args: &MineArgs, params: Params) -> MinerInfo {
+    let algorithm = if params == Params::ZELHASH {
+        format!("ZelHash (Equihash {params})")
+    } else {
+        format!("Equihash {params}")
+    };
+    MinerInfo {
+        software: format!("fluxminer {}", env!("CARGO_PKG_VERSION")),
+        algorithm,
+        equihash: (params.n(), params.k()),
+        user: args.user.clone(),
+        started_unix: unix_now(),
+        ..MinerInfo::default()
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What the API serves while the solvers self-test: who the miner is, no device yet.
+fn starting(info: &MinerInfo) -> Published {
+    let status = Status::build(
+        0,
+        0,
+        info.started_unix,
+        &Accounting::default(),
+        &RateMeter::default(),
+        info,
+    );
+    Published {
+        status,
+        history: Vec::new(),
+    }
+}
+
 impl Publisher {
     fn new(
         args: &MineArgs,
-        params: Params,
+        mut info: MinerInfo,
         solvers: &[Box<dyn Solver>],
         tx: watch::Sender<Published>,
         pause: Arc<AtomicBool>,
     ) -> Publisher {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let algorithm = if params == Params::ZELHASH {
-            format!("ZelHash (Equihash {params})")
-        } else {
-            format!("Equihash {params}")
-        };
         let monitor = Monitor::discover();
         for source in monitor.sources() {
             tracing::info!("telemetry: {source}");
         }
         let ids: Vec<Option<GpuId>> = solvers.iter().map(|s| s.gpu_id()).collect();
+        info.bus_ids = ids
+            .iter()
+            .map(|id| id.as_ref().and_then(|i| i.pci).map(|p| p.to_string()))
+            .collect();
         Publisher {
             tx,
             meter: RateMeter::default(),
-            ctx: MinerInfo {
-                software: format!("fluxminer {}", env!("CARGO_PKG_VERSION")),
-                algorithm,
-                equihash: (params.n(), params.k()),
-                user: args.user.clone(),
-                started_unix: unix,
-                paused: false,
-                bus_ids: ids
-                    .iter()
-                    .map(|id| id.as_ref().and_then(|i| i.pci).map(|p| p.to_string()))
-                    .collect(),
-                sensors: Vec::new(),
-            },
+            ctx: info,
             monitor,
             ids,
             pause,
@@ -360,10 +384,7 @@ impl Publisher {
             .iter()
             .map(|id| self.sensors(id.as_ref()))
             .collect();
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let status = Status::build(self.seq, now_ms, unix, acc, &self.meter, &self.ctx);
+        let status = Status::build(self.seq, now_ms, unix_now(), acc, &self.meter, &self.ctx);
         self.tx.send_replace(Published {
             status,
             history: self.meter.history(),
