@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,6 +19,7 @@ use crate::miner::status::{MinerInfo, RateMeter, Sensors, Status};
 use crate::net::api::{self, ApiConfig, ApiHandle, Published};
 use crate::net::client::{ClientDriverConfig, SolverFactory, run_miner};
 use crate::net::server::{JobSourceKind, PoolConfig, PoolHandle};
+use crate::net::unix_now;
 use crate::stratum::pool::{ExtranonceMode, ServerConfig};
 use crate::stratum::templates;
 use crate::stratum::{ClientConfig, DifficultyScale, PoolUrl};
@@ -313,12 +314,6 @@ fn miner_info(args: &MineArgs, params: Params) -> MinerInfo {
         started_unix: unix_now(),
         ..MinerInfo::default()
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// What the API serves while the solvers self-test: who the miner is, no device yet.

@@ -46,7 +46,7 @@ impl WorkBoard {
 
     /// Whether there is anything to mine now (nothing while paused).
     pub fn has_work(&self) -> bool {
-        self.current().is_some()
+        !self.paused.load(Ordering::Relaxed) && self.current.lock().expect("board lock").is_some()
     }
 
     /// The assignment now (`None` while paused).

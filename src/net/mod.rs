@@ -21,6 +21,14 @@ use tokio_util::codec::{Framed, LinesCodec};
 
 use crate::stratum::wire::MAX_LINE_LEN;
 
+/// Seconds since the Unix epoch (0 on a clock before it): the wall time every socket-side
+/// module stamps with.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A byte stream (TCP or TLS).
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}

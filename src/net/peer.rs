@@ -108,9 +108,7 @@ impl Peer {
             .map_err(|_| PeerError::Stalled(cfg.timeout, "the connection"))?
             .map_err(|source| PeerError::Connect { addr, source })?;
         let _ = stream.set_nodelay(true);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = super::unix_now() as i64;
         let mut peer = Peer {
             stream,
             buf: Vec::new(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tokio_util::codec::LinesCodecError;
 
 use super::tls::{self, ServerCert, ServerTlsError};
-use super::{Stream, lines};
+use super::{Stream, lines, unix_now};
 use crate::consensus::hash::sha256d;
 use crate::equihash::Params;
 pub use crate::stratum::pool::{
@@ -207,12 +207,6 @@ pub struct PoolHandle {
     pub tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 impl Shared {

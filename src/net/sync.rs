@@ -4,8 +4,6 @@
 //! reason in the report; sync goes on with the others. Nothing a source sends is stored
 //! unless it validated, and what was committed stays committed.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use thiserror::Error;
 use tokio::sync::watch;
 
@@ -85,9 +83,7 @@ pub enum SyncError {
 }
 
 fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    super::unix_now() as i64
 }
 
 struct Run<'a, S> {

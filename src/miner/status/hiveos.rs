@@ -9,6 +9,7 @@
 use serde_json::{Value, json};
 
 use super::Status;
+use crate::telemetry::PciAddress;
 
 /// `{"khs": …, "stats": {…}}` for `s`.
 pub fn stats(s: &Status) -> Value {
@@ -47,10 +48,5 @@ pub fn stats(s: &Status) -> Value {
 
 /// The decimal bus number of a PCI address ("0000:0a:00.0" → 10).
 pub fn bus_number(bus_id: &str) -> Option<u32> {
-    let parts: Vec<&str> = bus_id.split(':').collect();
-    let bus = match parts.as_slice() {
-        [_, bus, _] | [bus, _] => *bus,
-        _ => return None,
-    };
-    u32::from_str_radix(bus, 16).ok()
+    bus_id.parse::<PciAddress>().ok().map(|a| u32::from(a.bus))
 }

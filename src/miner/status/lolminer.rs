@@ -9,6 +9,7 @@
 use serde_json::{Value, json};
 
 use super::Status;
+use crate::telemetry::PciAddress;
 
 /// lolMiner's `/summary` document for `s`.
 pub fn summary(s: &Status) -> Value {
@@ -77,17 +78,12 @@ fn split_user(user: &str) -> (String, String) {
     }
 }
 
-/// lolMiner's "bus:device" in decimal from a PCI address "0000:0a:00.0" ("10:0").
+/// lolMiner's "bus:device" in decimal from a PCI address "0000:0a:00.0" ("10:0"; "" when it
+/// is not one).
 pub fn pcie_address(bus_id: &str) -> String {
-    let parts: Vec<&str> = bus_id.split(':').collect();
-    let (bus, dev) = match parts.as_slice() {
-        [_, bus, dev_fn] | [bus, dev_fn] => (*bus, dev_fn.split('.').next().unwrap_or("0")),
-        _ => return String::new(),
-    };
-    match (u32::from_str_radix(bus, 16), u32::from_str_radix(dev, 16)) {
-        (Ok(b), Ok(d)) => format!("{b}:{d}"),
-        _ => String::new(),
-    }
+    bus_id
+        .parse::<PciAddress>()
+        .map_or_else(|_| String::new(), |a| format!("{}:{}", a.bus, a.device))
 }
 
 /// "YYYY-MM-DD HH:MM:SS UTC" for a Unix time (civil-from-days, H. Hinnant's algorithm).

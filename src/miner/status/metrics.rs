@@ -181,17 +181,17 @@ fn fill(f: &Families, s: &Status) {
             .get_or_create(&id())
             .inc_by(d.compute_errors);
         f.restarts.get_or_create(&id()).inc_by(d.restarts);
-        for (result, n) in [
-            ("accepted", d.accepted),
-            ("stale", d.stale),
-            ("duplicate", d.duplicate),
-            ("low_difficulty", d.low_difficulty),
-            ("other_rejected", d.other_rejected),
-        ] {
-            let mut l = id();
-            l.push(("result", result.to_string()));
-            f.device_shares.get_or_create(&l).inc_by(n);
-        }
+        by_result(
+            &f.device_shares,
+            &id(),
+            &[
+                ("accepted", d.accepted),
+                ("stale", d.stale),
+                ("duplicate", d.duplicate),
+                ("low_difficulty", d.low_difficulty),
+                ("other_rejected", d.other_rejected),
+            ],
+        );
         let sensors = d.sensors.unwrap_or_default();
         if let Some(t) = sensors.temperature_c {
             f.temperature.get_or_create(&id()).set(t);
@@ -221,18 +221,27 @@ fn fill_pool(f: &Families, s: &Status) {
         f.pool_estimate.get_or_create(&pool()).set(e);
     }
     let sh = &s.total.shares;
-    for (result, n) in [
-        ("accepted", sh.accepted),
-        ("stale", sh.stale),
-        ("duplicate", sh.duplicate),
-        ("low_difficulty", sh.low_difficulty),
-        ("other_rejected", sh.other_rejected),
-        ("dropped_stale", sh.dropped_stale),
-        ("dropped_below_target", sh.dropped_below_target),
-        ("lost_at_disconnect", sh.lost_at_disconnect),
-    ] {
-        let mut l = pool();
+    by_result(
+        &f.shares,
+        &pool(),
+        &[
+            ("accepted", sh.accepted),
+            ("stale", sh.stale),
+            ("duplicate", sh.duplicate),
+            ("low_difficulty", sh.low_difficulty),
+            ("other_rejected", sh.other_rejected),
+            ("dropped_stale", sh.dropped_stale),
+            ("dropped_below_target", sh.dropped_below_target),
+            ("lost_at_disconnect", sh.lost_at_disconnect),
+        ],
+    );
+}
+
+/// One sample of `family` per result, labelled `base` plus `result`.
+fn by_result(family: &CounterU, base: &Labels, counts: &[(&str, u64)]) {
+    for &(result, n) in counts {
+        let mut l = base.clone();
         l.push(("result", result.to_string()));
-        f.shares.get_or_create(&l).inc_by(n);
+        family.get_or_create(&l).inc_by(n);
     }
 }
