@@ -28,6 +28,10 @@ enum Act {
     Close,
     /// Say nothing and hold the connection open.
     Silent,
+    /// Read one line from the miner and remember its id.
+    Read,
+    /// Answer the last line read with `true`.
+    AcceptLast,
 }
 
 /// A fake pool: each connection reads the subscribe and authorize, answers them, then plays
@@ -51,6 +55,7 @@ async fn fake_pool(script: Vec<Act>) -> (SocketAddr, Arc<Mutex<u32>>) {
                 let _ = w.write_all(format!("{SUBSCRIBED}\n").as_bytes()).await;
                 let _ = r.next_line().await;
                 let _ = w.write_all(format!("{AUTHORIZED}\n").as_bytes()).await;
+                let mut last_id = serde_json::Value::Null;
                 for act in script {
                     match act {
                         Act::Raw(s) => {
@@ -59,6 +64,18 @@ async fn fake_pool(script: Vec<Act>) -> (SocketAddr, Arc<Mutex<u32>>) {
                         Act::Close => return,
                         Act::Silent => {
                             tokio::time::sleep(Duration::from_secs(30)).await;
+                        }
+                        Act::Read => {
+                            let Ok(Some(line)) = r.next_line().await else {
+                                return;
+                            };
+                            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                            last_id = v["id"].clone();
+                        }
+                        Act::AcceptLast => {
+                            let ok =
+                                serde_json::json!({"id": last_id, "result": true, "error": null});
+                            let _ = w.write_all(format!("{ok}\n").as_bytes()).await;
                         }
                     }
                 }
@@ -220,12 +237,9 @@ async fn silence() {
     expect_reason(vec![Act::Silent], "pool silent for").await;
 }
 
-/// A submit left unanswered when the pool drops is counted as lost, and the job is withdrawn
-/// from the workers.
-#[tokio::test]
-async fn pending_submits_at_disconnect_are_counted() {
-    let (addr, _) = fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
-    let run = start(config(vec![addr]));
+/// Waits for the pool's job on the board and reports one share for it (a zero hash meets any
+/// target; the engine submits it); returns the job's epoch.
+async fn send_zero_share(run: &Run) -> u64 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let work = loop {
         if let Some(cur) = run.board.current() {
@@ -254,12 +268,44 @@ async fn pending_submits_at_disconnect_are_counted() {
             }],
         }))
         .unwrap();
+    epoch
+}
+
+/// A submit left unanswered when the pool drops is counted as lost, and the job is withdrawn
+/// from the workers.
+#[tokio::test]
+async fn pending_submits_at_disconnect_are_counted() {
+    let (addr, _) = fake_pool(vec![Act::Raw(format!("{NOTIFY}\n")), Act::Silent]).await;
+    let run = start(config(vec![addr]));
+    let epoch = send_zero_share(&run).await;
     let board = run.board.clone();
     let acc = run.disconnects(1).await;
     assert_eq!(acc.submitted, 1);
     assert_eq!(acc.lost_at_disconnect, 1, "{acc:?}");
     assert!(acc.disconnects[0].contains("silent"));
     assert!(board.current().is_none_or(|w| w.epoch > epoch));
+}
+
+/// A pool that sends `client.reconnect` while a submit is in flight, then answers it: the
+/// miner reads the answer before it leaves (the pool credited the share, so must the miner),
+/// and counts nothing lost.
+#[tokio::test]
+async fn a_submit_answered_after_client_reconnect_is_counted() {
+    let reconnect = r#"{"id":null,"method":"client.reconnect","params":[]}"#;
+    let (addr, _) = fake_pool(vec![
+        Act::Raw(format!("{NOTIFY}\n")),
+        Act::Read,
+        Act::Raw(format!("{reconnect}\n")),
+        Act::AcceptLast,
+        Act::Silent,
+    ])
+    .await;
+    let run = start(config(vec![addr]));
+    send_zero_share(&run).await;
+    let acc = run.disconnects(1).await;
+    assert!(acc.disconnects[0].contains("reconnect"), "{acc:?}");
+    assert_eq!((acc.submitted, acc.accepted), (1, 1), "{acc:?}");
+    assert_eq!(acc.lost_at_disconnect, 0, "{acc:?}");
 }
 
 /// A dead first pool fails over to the second.

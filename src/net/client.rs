@@ -372,7 +372,7 @@ impl Driver<'_> {
                 break end;
             }
         };
-        if matches!(end, End::Shutdown) {
+        if !matches!(end, End::Failed(_)) {
             self.drain(&mut framed, &mut s).await;
         }
         let pending = s.pending_submits();
@@ -388,12 +388,14 @@ impl Driver<'_> {
 /// The driver's tick: session timeouts, failover and the watchdog.
 const TICK: Duration = Duration::from_millis(250);
 
-/// How long a stopping miner waits for the answers to shares it already sent.
+/// How long a miner leaving a pool on purpose waits for the answers to shares it already sent.
 const DRAIN: Duration = Duration::from_secs(2);
 
 impl Driver<'_> {
-    /// On shutdown, reads the pool's answers to submits already sent (for at most [`DRAIN`]),
-    /// so that a share the pool credits is counted here too; sends nothing new.
+    /// On a planned end (shutdown, `client.reconnect`, return to the first pool), reads the
+    /// pool's answers to submits already sent (for at most [`DRAIN`], until the pool closes or
+    /// nothing is pending), so that a share the pool credits is counted here too; sends nothing
+    /// new. A failed connection has nothing left to read.
     async fn drain(
         &mut self,
         framed: &mut Framed<Box<dyn Stream>, LinesCodec>,
