@@ -182,8 +182,13 @@ pub enum Pointer {
 }
 
 /// One large table as a kernel sees it: `rows` rows (a region each) of `row_units` units of
-/// `unit_words` u32 words, split into chunks of whole rows no larger than one binding. A kernel
-/// that reads one region touches one chunk only, so its chunk choice is uniform.
+/// `unit_words` u32 words, split into chunks no larger than one binding. A chunk holds a band of
+/// *columns*: chunk c holds units `[c·chunk_units, (c+1)·chunk_units)` of every row, at
+/// `row·chunk_units + unit − c·chunk_units`. A round appends to all regions of the next layer
+/// at once and they fill at the same pace, so the stores one SIMD group makes at a time fall in
+/// one or two chunks (with chunks of whole rows they fell in ~6 of 10 on lavapipe, and a
+/// divergent `switch` over bindings runs each taken case in turn); reading a region front to
+/// back stays uniform except where a band ends. With one chunk the layout is row-major.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Table {
     /// Rows.
@@ -192,33 +197,42 @@ pub struct Table {
     pub row_units: u64,
     /// u32 words per unit (1, 2 or 4: `u32`, `vec2<u32>`, `vec4<u32>`).
     pub unit_words: u32,
-    /// Rows per chunk.
-    pub rows_per_chunk: u64,
+    /// Units of every row held by one chunk (a multiple of a record's units, so a record never
+    /// straddles two chunks); the last chunk is padded to the same width.
+    pub chunk_units: u64,
 }
 
 impl Table {
-    fn new(rows: u64, row_units: u64, unit_words: u32, max_binding: u64) -> Table {
-        let row_bytes = 4 * u64::from(unit_words) * row_units;
+    /// A table whose records are `record_units` units, in chunks of at most `max_binding`
+    /// bytes (as few chunks as fit, the columns shared out evenly; at least one record column
+    /// per chunk, which [`Plan::new`] checks fits).
+    fn new(
+        rows: u64,
+        row_units: u64,
+        unit_words: u32,
+        record_units: u64,
+        max_binding: u64,
+    ) -> Table {
+        let column_bytes = 4 * u64::from(unit_words) * rows.max(1);
+        let fit = (max_binding / column_bytes / record_units).max(1) * record_units;
+        let chunks = row_units.div_ceil(fit).max(1);
+        let chunk_units = row_units.div_ceil(chunks).div_ceil(record_units) * record_units;
         Table {
             rows,
             row_units,
             unit_words,
-            rows_per_chunk: (max_binding / row_bytes).clamp(1, rows.max(1)),
+            chunk_units: chunk_units.max(record_units),
         }
     }
 
     /// Number of chunks (bindings); at least 1 so every binding exists.
     pub fn chunks(&self) -> u32 {
-        self.rows.div_ceil(self.rows_per_chunk).max(1) as u32
+        self.row_units.div_ceil(self.chunk_units).max(1) as u32
     }
 
-    /// Bytes of chunk `i` (at least 4).
-    pub fn chunk_bytes(&self, i: u32) -> u64 {
-        let rows = self
-            .rows
-            .saturating_sub(u64::from(i) * self.rows_per_chunk)
-            .min(self.rows_per_chunk);
-        (self.row_bytes() * rows).max(4)
+    /// Bytes of each chunk (at least 4).
+    pub fn chunk_bytes(&self) -> u64 {
+        (4 * u64::from(self.unit_words) * self.chunk_units * self.rows).max(4)
     }
 
     /// Bytes of one row.
@@ -226,9 +240,14 @@ impl Table {
         4 * u64::from(self.unit_words) * self.row_units
     }
 
-    /// Bytes.
+    /// Bytes of the table in one allocation, row-major (CUDA).
     pub fn bytes(&self) -> u64 {
-        (self.row_bytes() * self.rows).max(4)
+        (4 * u64::from(self.unit_words) * self.row_units * self.rows).max(4)
+    }
+
+    /// Bytes of all its chunks (the padded last band included).
+    pub fn chunked_bytes(&self) -> u64 {
+        u64::from(self.chunks()) * self.chunk_bytes()
     }
 }
 
@@ -441,7 +460,7 @@ impl Plan {
         let plan = Plan {
             params,
             heaps: heap_chunks(&layers, heaps),
-            index: Table::new(index_rows, u64::from(layers[0].cap), 1, max),
+            index: Table::new(index_rows, u64::from(layers[0].cap), 1, 1, max),
             prune: prune_rounds(&params),
             wg: if limits.cpu { WG_CPU } else { WG },
             layers,
@@ -513,7 +532,8 @@ impl Plan {
                     continue;
                 }
                 let unit_words = words.min(4);
-                let row_units = u64::from(cap) * u64::from(words / unit_words);
+                let record_units = u64::from(words / unit_words);
+                let row_units = u64::from(cap) * record_units;
                 let layer = Layer {
                     region_bits: b,
                     cap,
@@ -523,7 +543,7 @@ impl Plan {
                     pointer_bits,
                     words,
                     heap: 0,
-                    table: Table::new(1 << b, row_units, unit_words, max_binding),
+                    table: Table::new(1 << b, row_units, unit_words, record_units, max_binding),
                 };
                 let better = best.as_ref().is_none_or(|x| {
                     (
@@ -548,11 +568,12 @@ impl Plan {
             params: *params,
             reason: format!("layer {r} does not fit in {MAX_WORDS} words per record"),
         })?;
-        if layer.table.row_bytes() > max_binding {
+        let column = layer.table.rows * u64::from(layer.words) * 4;
+        if column > max_binding {
             return Err(PlanError::Limit {
                 what: "largest storage binding (bytes)",
                 have: max_binding,
-                need: layer.table.row_bytes(),
+                need: column,
             });
         }
         Ok(layer)
@@ -729,7 +750,9 @@ impl Plan {
 
     /// Bytes of device memory the solver allocates.
     pub fn footprint(&self) -> u64 {
-        self.heaps.iter().flatten().sum::<u64>() + self.index.bytes() + 4 * self.small_words()
+        self.heaps.iter().flatten().sum::<u64>()
+            + self.index.chunked_bytes()
+            + 4 * self.small_words()
     }
 
     /// Indices per solution.
@@ -824,7 +847,7 @@ fn assign_heaps(layers: &mut [Layer]) -> Vec<Vec<usize>> {
     heaps
 }
 
-/// Chunk sizes of each heap: chunk i holds the rows chunk i of every layer of the heap needs.
+/// Chunk sizes of each heap: chunk i holds chunk i of every layer of the heap.
 fn heap_chunks(layers: &[Layer], heaps: Vec<Vec<usize>>) -> Vec<Vec<u64>> {
     heaps
         .into_iter()
@@ -840,7 +863,7 @@ fn heap_chunks(layers: &[Layer], heaps: Vec<Vec<usize>>) -> Vec<Vec<u64>> {
                         .iter()
                         .map(|&r| layers[r].table)
                         .filter(|t| i < t.chunks())
-                        .map(|t| t.chunk_bytes(i))
+                        .map(|t| t.chunk_bytes())
                         .max()
                         .unwrap_or(4)
                 })
@@ -1051,6 +1074,39 @@ mod tests {
         // Layer 2 reuses layer 0's heap; layers 1 and 3 have their own.
         let heaps: Vec<usize> = p.layers.iter().map(|l| l.heap).collect();
         assert_eq!(heaps, [0, 1, 0, 2]);
+    }
+
+    /// Every table's chunks cover its columns in bands of whole records, each within the
+    /// binding limit, padded by less than a record column per chunk; one chunk is row-major.
+    #[test]
+    fn tables_split_into_column_bands_of_whole_records() {
+        for limits in [LAVAPIPE, DeviceLimits::NVIDIA_VULKAN] {
+            let p = Plan::new(Params::ZELHASH, &limits, None).unwrap();
+            let tables = p
+                .layers
+                .iter()
+                .map(|l| (l.table, u64::from(l.words / l.table.unit_words)))
+                .chain([(p.index, 1)]);
+            for (t, record_units) in tables {
+                let chunks = u64::from(t.chunks());
+                assert_eq!(t.chunk_units % record_units, 0, "{t:?}");
+                assert!(chunks * t.chunk_units >= t.row_units, "{t:?}");
+                assert!(
+                    chunks * t.chunk_units < t.row_units + chunks * record_units,
+                    "{t:?}"
+                );
+                assert!(t.chunk_bytes() <= limits.max_binding, "{t:?}");
+                if chunks == 1 {
+                    assert_eq!((t.chunk_units, t.chunked_bytes()), (t.row_units, t.bytes()));
+                }
+            }
+        }
+        let p = Plan::new(Params::ZELHASH, &LAVAPIPE, None).unwrap();
+        // 1,224 slots of 16 bytes in 10 bands of 123 (2^16 rows: 123 MiB each).
+        assert_eq!(
+            (p.layers[0].table.chunks(), p.layers[0].table.chunk_units),
+            (10, 123)
+        );
     }
 
     #[test]

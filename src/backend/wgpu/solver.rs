@@ -438,7 +438,7 @@ impl Tables {
                 })
                 .collect(),
             index: (0..plan.index.chunks())
-                .map(|i| storage("index", plan.index.chunk_bytes(i)))
+                .map(|_| storage("index", plan.index.chunk_bytes()))
                 .collect(),
         }
     }

@@ -208,15 +208,19 @@ fn view_code(v: &View, first: u32, s: &mut String) {
             first + c
         );
     }
-    let (rpc, ru) = (t.rows_per_chunk, t.row_units);
+    let cu = t.chunk_units;
     let arms = |body: &dyn Fn(u32) -> String| -> String {
         (0..t.chunks())
             .map(|c| format!("        case {c}u: {{ {} }}\n", body(c)))
             .collect()
     };
-    let head = format!(
-        "    let c = row / {rpc}u;\n    let j = (row - c * {rpc}u) * {ru}u + u;\n    switch (c) {{\n"
-    );
+    let head = if t.chunks() == 1 {
+        format!("    let c = 0u;\n    let j = row * {cu}u + u;\n    switch (c) {{\n")
+    } else {
+        format!(
+            "    let c = u / {cu}u;\n    let j = row * {cu}u + (u - c * {cu}u);\n    switch (c) {{\n"
+        )
+    };
     let uw = t.unit_words;
     let _ = write!(
         s,
