@@ -3,7 +3,7 @@
 # as errors, the layering rule, and the whole test suite (optimized: see [profile.test]).
 #
 # Usage: scripts/test.sh [--full]
-#   (default)  block 400000 and 1 random full-size ZelHash input on lavapipe, block 400000 on the
+#   (default)  block 400000 and 1 random full-size ZelHash input on lavapipe and on the
 #              CUDA-on-CPU shim (under 15 minutes on the 2-core CI machine, build included)
 #   --full     the long series too: 20 random full-size ZelHash inputs compared with the CPU
 #              solver on lavapipe (about 2 minutes each; FLUXMINER_WGPU_FULL_N overrides the count)
