@@ -53,6 +53,10 @@ run() {
     [ -x "$bin" ] || { echo "no $bin: run 'scripts/device-bench.sh prepare' here first and carry dev-bin" >&2; exit 2; }
     for f in .gl/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
     ldconfig
+    # NVRTC for `--backend cuda --profile` (the embedded cubins need none): the toolkit's, if any.
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+        [ -d "$d" ] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    done
     if [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
         export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
     fi
