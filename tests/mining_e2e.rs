@@ -180,7 +180,11 @@ async fn set_extranonce_is_applied_from_the_next_job() {
     pool.shutdown();
 }
 
-/// Vardiff raises the difficulty of a worker sending shares far faster than wanted.
+/// Vardiff raises the difficulty of a worker sending shares far faster than wanted: the miner
+/// ends on a difficulty above the start (announced by the pool, taken by the miner), no share is
+/// rejected for it, and none is credited below the start. Not asserted: that a share was found
+/// at the raised difficulty, since the raise aims at one share per 2 s and the run is 4 s (no
+/// share happens in about one run in six, by a Poisson estimate).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vardiff_raises_difficulty_of_a_fast_worker() {
     let vd = VardiffConfig {
@@ -195,13 +199,15 @@ async fn vardiff_raises_difficulty_of_a_fast_worker() {
         .await
         .unwrap();
     let (acc, _) = mine_for(&pool, "t1e2e.vd", 4.0, || {}).await;
+    let raised = acc.difficulty.unwrap_or(0.0);
+    assert!(raised > 0.001, "difficulty rose above the start: {acc:?}");
+    assert_eq!(acc.other_rejects + acc.low_difficulty, 0, "{acc:?}");
     let w = pool.workers()["t1e2e.vd"].clone();
     let mean = w.sum_difficulty / w.accepted as f64;
     assert!(
-        mean > 0.001,
-        "credited difficulty rose above the start: mean {mean}"
+        w.accepted > 0 && mean >= 0.0005 * (1.0 - 1e-9),
+        "mean {mean}"
     );
-    assert_eq!(acc.other_rejects + acc.low_difficulty, 0, "{acc:?}");
     pool.shutdown();
 }
 
