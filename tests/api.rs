@@ -176,6 +176,11 @@ fn check_metrics(s: &Value, samples: &Value) {
         &[("pool", pool), ("result", "accepted")],
     );
     assert_eq!(accepted, s["total"]["shares"]["accepted"].as_f64().unwrap());
+    // One pool all run long: its own counts are the totals.
+    let by_pool = s["pool"]["shares_by_pool"].as_array().unwrap();
+    assert_eq!(by_pool.len(), 1, "{by_pool:?}");
+    assert_eq!(by_pool[0]["url"].as_str(), Some(pool));
+    assert_eq!(by_pool[0]["shares"], s["total"]["shares"]);
     assert_eq!(
         get("fluxminer_pool_difficulty", &[("pool", pool)]),
         s["pool"]["difficulty"].as_f64().unwrap()

@@ -252,6 +252,19 @@ async fn client_reconnect_moves_the_miner() {
     );
     assert!(before > 0 && after > 0, "{before} then {after}");
     assert_eq!(before + after, acc.accepted, "{acc:?}");
+    // The miner's per-pool counts agree with each pool's.
+    let mine = |port: u16| {
+        let p = acc
+            .pools
+            .iter()
+            .find(|p| p.url.contains(&format!(":{port}")));
+        p.map(|p| p.shares.accepted)
+    };
+    assert_eq!(
+        (mine(from.addr.port()), mine(to.addr.port())),
+        (Some(before), Some(after)),
+        "{acc:?}"
+    );
     assert_eq!(acc.rejected(), 0, "{acc:?}");
     from.shutdown();
     to.shutdown();

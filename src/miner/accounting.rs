@@ -1,5 +1,7 @@
 //! What the miner counts: work done locally and what the pool said about each share.
 
+use serde::Serialize;
+
 use crate::stratum::ShareOutcome;
 use crate::stratum::hashrate::SolRate;
 use crate::stratum::wire::{ErrorCode, RpcError};
@@ -66,6 +68,59 @@ pub struct DeviceCounts {
     pub last_restart: Option<String>,
 }
 
+/// Shares by what happened to them (the pool's answer, or why one was not sent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Shares {
+    /// Submits sent.
+    pub submitted: u64,
+    /// Accepted.
+    pub accepted: u64,
+    /// Rejected as stale.
+    pub stale: u64,
+    /// Rejected as duplicate.
+    pub duplicate: u64,
+    /// Rejected as low difficulty.
+    pub low_difficulty: u64,
+    /// Rejected for another reason.
+    pub other_rejected: u64,
+    /// Not sent: their job was gone (found after a new block or a disconnect).
+    pub dropped_stale: u64,
+    /// Not sent: the pool raised the target after they were found.
+    pub dropped_below_target: u64,
+    /// Sent and unanswered when a connection dropped.
+    pub lost_at_disconnect: u64,
+}
+
+/// The shares of one pool: each counted against the pool of the connection current when it
+/// happened, so a run that fails over keeps each pool's own counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PoolShares {
+    /// The pool (`stratum+tcp://host:port`), or [`OTHER_POOLS`] past [`POOLS_KEPT`] pools.
+    pub url: String,
+    /// Its shares.
+    pub shares: Shares,
+}
+
+/// Pools kept apart in [`Accounting::pools`]; shares of any further pool (a pool redirecting
+/// the miner again and again) are counted under [`OTHER_POOLS`].
+pub const POOLS_KEPT: usize = 16;
+
+/// The `url` of the entry that gathers the pools past [`POOLS_KEPT`].
+pub const OTHER_POOLS: &str = "other";
+
+/// What happened locally to a share candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// Submitted to the pool.
+    Submitted,
+    /// Not sent: its job was flushed or its connection is gone.
+    Stale,
+    /// Not sent: the pool raised the job's target since it was found.
+    BelowTarget,
+    /// Not sent: submitted before.
+    Duplicate,
+}
+
 /// Counters of one mining run (`spec/stratum.md` §2 "miner-side accounting").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accounting {
@@ -114,6 +169,8 @@ pub struct Accounting {
     pub connected: bool,
     /// The share difficulty the pool set last (pool scale).
     pub difficulty: Option<f64>,
+    /// Shares per pool, in the order the pools were first used.
+    pub pools: Vec<PoolShares>,
 }
 
 impl Accounting {
@@ -178,11 +235,64 @@ impl Accounting {
                 Some(RejectKind::Other) => d.other_rejected += 1,
             }
         }
+        if let Some(p) = self.current_pool() {
+            match kind {
+                None => p.accepted += 1,
+                Some(RejectKind::Stale) => p.stale += 1,
+                Some(RejectKind::Duplicate) => p.duplicate += 1,
+                Some(RejectKind::LowDifficulty) => p.low_difficulty += 1,
+                Some(RejectKind::Other) => p.other_rejected += 1,
+            }
+        }
+    }
+
+    /// Records what happened locally to a share candidate.
+    pub fn record_local(&mut self, what: Local) {
+        match what {
+            Local::Submitted => self.submitted += 1,
+            Local::Stale => self.stale_local += 1,
+            Local::BelowTarget => self.below_target_local += 1,
+            Local::Duplicate => self.duplicate_local += 1,
+        }
+        if let Some(p) = self.current_pool() {
+            match what {
+                Local::Submitted => p.submitted += 1,
+                Local::Stale => p.dropped_stale += 1,
+                Local::BelowTarget => p.dropped_below_target += 1,
+                Local::Duplicate => {}
+            }
+        }
+    }
+
+    /// The shares of the current (or last) pool, its entry made on first use; `None` before any
+    /// pool.
+    fn current_pool(&mut self) -> Option<&mut Shares> {
+        let url = self.pool.as_deref()?;
+        let known = self.pools.iter().any(|p| p.url == url);
+        let key = if known || self.pools.len() < POOLS_KEPT {
+            url
+        } else {
+            OTHER_POOLS
+        };
+        let at = match self.pools.iter().position(|p| p.url == key) {
+            Some(at) => at,
+            None => {
+                self.pools.push(PoolShares {
+                    url: key.to_string(),
+                    ..PoolShares::default()
+                });
+                self.pools.len() - 1
+            }
+        };
+        self.pools.get_mut(at).map(|p| &mut p.shares)
     }
 
     /// Records why a connection ended.
     pub fn record_disconnect(&mut self, reason: String, pending: usize) {
         self.lost_at_disconnect += pending as u64;
+        if let Some(p) = self.current_pool() {
+            p.lost_at_disconnect += pending as u64;
+        }
         self.disconnects.push(reason);
         if self.disconnects.len() > 32 {
             self.disconnects.remove(0);
@@ -314,5 +424,86 @@ mod reject_tests {
             None,
         );
         assert_eq!((a.low_difficulty, a.other_rejects), (1, 1));
+    }
+
+    /// Each share counts against the pool current when it happened: a run that fails over
+    /// keeps each pool's counts, and they add up to the totals.
+    #[test]
+    fn shares_are_counted_per_pool() {
+        let mut a = Accounting::default();
+        a.record_local(Local::Stale);
+        assert!(a.pools.is_empty(), "no pool yet: totals only");
+        a.pool = Some("stratum+tcp://a:1".into());
+        for _ in 0..3 {
+            a.record_local(Local::Submitted);
+        }
+        a.record(&ShareOutcome::Accepted, 1.0, None);
+        a.record(&ShareOutcome::Accepted, 1.0, None);
+        a.record_local(Local::BelowTarget);
+        a.record_disconnect("pool closed".into(), 1);
+        a.pool = Some("stratum+tcp://b:2".into());
+        a.record_local(Local::Submitted);
+        a.record(
+            &ShareOutcome::Rejected(RpcError::new(ErrorCode::JobNotFound, "stale")),
+            1.0,
+            None,
+        );
+        a.record_local(Local::Stale);
+        let p: Vec<_> = a
+            .pools
+            .iter()
+            .map(|p| {
+                (
+                    p.url.as_str(),
+                    [
+                        p.shares.submitted,
+                        p.shares.accepted,
+                        p.shares.stale,
+                        p.shares.dropped_stale,
+                        p.shares.dropped_below_target,
+                        p.shares.lost_at_disconnect,
+                    ],
+                )
+            })
+            .collect();
+        assert_eq!(
+            p,
+            [
+                ("stratum+tcp://a:1", [3, 2, 0, 0, 1, 1]),
+                ("stratum+tcp://b:2", [1, 0, 1, 1, 0, 0]),
+            ]
+        );
+        assert_eq!(
+            (
+                a.submitted,
+                a.accepted,
+                a.stale,
+                a.stale_local,
+                a.below_target_local,
+                a.lost_at_disconnect
+            ),
+            (4, 2, 1, 2, 1, 1)
+        );
+        // Back on the first pool: its entry goes on.
+        a.pool = Some("stratum+tcp://a:1".into());
+        a.record(&ShareOutcome::Accepted, 1.0, None);
+        assert_eq!((a.pools.len(), a.pools[0].shares.accepted), (2, 3));
+    }
+
+    /// A pool that redirects the miner to ever new pools cannot grow the list without bound.
+    #[test]
+    fn pools_past_the_kept_number_share_one_entry() {
+        let mut a = Accounting::default();
+        for i in 0..POOLS_KEPT + 4 {
+            a.pool = Some(format!("stratum+tcp://p{i}:1"));
+            a.record(&ShareOutcome::Accepted, 1.0, None);
+        }
+        assert_eq!(a.pools.len(), POOLS_KEPT + 1);
+        let last = &a.pools[POOLS_KEPT];
+        assert_eq!((last.url.as_str(), last.shares.accepted), (OTHER_POOLS, 4));
+        assert_eq!(
+            a.pools.iter().map(|p| p.shares.accepted).sum::<u64>(),
+            a.accepted
+        );
     }
 }

@@ -26,7 +26,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use super::accounting::Accounting;
+use super::accounting::{Accounting, Local};
 use super::failover::End;
 use crate::stratum::job::NONCE_LEN;
 use crate::stratum::{ClientSession, Event, MiningJob};
@@ -281,31 +281,31 @@ impl Engine {
         now_ms: u64,
     ) {
         let Some(s) = session.filter(|_| done.epoch >= self.flush_epoch) else {
-            self.acc.stale_local += 1;
+            self.acc.record_local(Local::Stale);
             return;
         };
         let id = &done.job.notify.job_id;
         let Some(job) = s.job(id).filter(|j| j.nonce1 == done.job.nonce1) else {
-            self.acc.stale_local += 1;
+            self.acc.record_local(Local::Stale);
             return;
         };
         if !job.target.is_met_by_internal_bytes(&share.hash) {
-            self.acc.below_target_local += 1;
+            self.acc.record_local(Local::BelowTarget);
             return;
         }
         if !self.remember(id, done.nonce, &share.solution) {
-            self.acc.duplicate_local += 1;
+            self.acc.record_local(Local::Duplicate);
             return;
         }
         match s.submit(&job, &done.nonce, &share.solution, now_ms) {
             Ok(id) => {
-                self.acc.submitted += 1;
+                self.acc.record_local(Local::Submitted);
                 if self.owners.len() == OWNERS_REMEMBERED {
                     self.owners.pop_front();
                 }
                 self.owners.push_back((id, done.worker));
             }
-            Err(_) => self.acc.stale_local += 1,
+            Err(_) => self.acc.record_local(Local::Stale),
         }
     }
 

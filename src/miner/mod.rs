@@ -12,7 +12,7 @@ pub mod scheduler;
 pub mod status;
 pub mod watchdog;
 
-pub use accounting::{Accounting, DeviceCounts};
+pub use accounting::{Accounting, DeviceCounts, PoolShares};
 pub use engine::{Assignment, Engine, FoundShare, NonceDone, Output, Report};
 pub use failover::{Attempt, End, Failover, FailoverConfig};
 pub use nonce::NonceLayout;

@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 use super::Accounting;
+pub use super::accounting::{PoolShares, Shares};
 
 /// The rate windows, in milliseconds: 10 s, 60 s, 15 min.
 pub const WINDOWS_MS: [u64; 3] = [10_000, 60_000, 900_000];
@@ -221,29 +222,6 @@ pub struct MinerInfo {
     pub sensors: Vec<Result<Sensors, String>>,
 }
 
-/// Shares by what the pool said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Shares {
-    /// Submits sent.
-    pub submitted: u64,
-    /// Accepted.
-    pub accepted: u64,
-    /// Rejected as stale.
-    pub stale: u64,
-    /// Rejected as duplicate.
-    pub duplicate: u64,
-    /// Rejected as low difficulty.
-    pub low_difficulty: u64,
-    /// Rejected for another reason.
-    pub other_rejected: u64,
-    /// Not sent: their job was gone (found after a new block or a disconnect).
-    pub dropped_stale: u64,
-    /// Not sent: the pool raised the target after they were found.
-    pub dropped_below_target: u64,
-    /// Sent and unanswered when a connection dropped.
-    pub lost_at_disconnect: u64,
-}
-
 /// The pool's side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PoolStatus {
@@ -263,6 +241,9 @@ pub struct PoolStatus {
     pub estimate_sigma: Option<f64>,
     /// Why the last connection ended.
     pub last_disconnect: Option<String>,
+    /// Shares per pool used in this run, in the order first used (a run that fails over or is
+    /// redirected keeps each pool's own counts; they add up to the totals).
+    pub shares_by_pool: Vec<PoolShares>,
 }
 
 /// One device.
@@ -420,6 +401,7 @@ impl Status {
                 estimate_sol_per_s: estimate.map(|e| e.sol_per_s),
                 estimate_sigma: estimate.map(|e| e.sigma),
                 last_disconnect: acc.disconnects.last().cloned(),
+                shares_by_pool: acc.pools.clone(),
             },
             total: totals(acc, &devices),
             devices,

@@ -220,21 +220,23 @@ fn fill_pool(f: &Families, s: &Status) {
     if let Some(e) = s.pool.estimate_sol_per_s {
         f.pool_estimate.get_or_create(&pool()).set(e);
     }
-    let sh = &s.total.shares;
-    by_result(
-        &f.shares,
-        &pool(),
-        &[
-            ("accepted", sh.accepted),
-            ("stale", sh.stale),
-            ("duplicate", sh.duplicate),
-            ("low_difficulty", sh.low_difficulty),
-            ("other_rejected", sh.other_rejected),
-            ("dropped_stale", sh.dropped_stale),
-            ("dropped_below_target", sh.dropped_below_target),
-            ("lost_at_disconnect", sh.lost_at_disconnect),
-        ],
-    );
+    for p in &s.pool.shares_by_pool {
+        let sh = &p.shares;
+        by_result(
+            &f.shares,
+            &vec![("pool", p.url.clone())],
+            &[
+                ("accepted", sh.accepted),
+                ("stale", sh.stale),
+                ("duplicate", sh.duplicate),
+                ("low_difficulty", sh.low_difficulty),
+                ("other_rejected", sh.other_rejected),
+                ("dropped_stale", sh.dropped_stale),
+                ("dropped_below_target", sh.dropped_below_target),
+                ("lost_at_disconnect", sh.lost_at_disconnect),
+            ],
+        );
+    }
 }
 
 /// One sample of `family` per result, labelled `base` plus `result`.

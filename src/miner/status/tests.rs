@@ -237,3 +237,34 @@ fn metrics_name_families_by_the_conventions() {
         "no sensor, no sample"
     );
 }
+
+/// After a failover each pool's shares keep their own label, and the status lists them.
+#[test]
+fn shares_keep_their_pool_after_a_failover() {
+    let (mut a, m) = mined();
+    a.pool = Some("stratum+tcp://backup.example:3333".into());
+    a.record(&ShareOutcome::Accepted, 0.5, Some(0));
+    let s = status_of(&a, &m);
+    let by_pool: Vec<_> = s
+        .pool
+        .shares_by_pool
+        .iter()
+        .map(|p| (p.url.as_str(), p.shares.accepted, p.shares.stale))
+        .collect();
+    assert_eq!(
+        by_pool,
+        [
+            ("stratum+tcp://pool.example:2032", 3, 1),
+            ("stratum+tcp://backup.example:3333", 1, 0)
+        ]
+    );
+    assert_eq!(s.total.shares.accepted, 4);
+    let text = metrics::encode_status(&s);
+    for line in [
+        "fluxminer_shares_total{pool=\"stratum+tcp://pool.example:2032\",result=\"accepted\"} 3",
+        "fluxminer_shares_total{pool=\"stratum+tcp://backup.example:3333\",result=\"accepted\"} 1",
+        "fluxminer_pool_connected{pool=\"stratum+tcp://backup.example:3333\"} 1.0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+}
