@@ -221,7 +221,7 @@ impl Table {
             rows,
             row_units,
             unit_words,
-            chunk_units: chunk_units.max(record_units),
+            chunk_units,
         }
     }
 
@@ -242,7 +242,7 @@ impl Table {
 
     /// Bytes of the table in one allocation, row-major (CUDA).
     pub fn bytes(&self) -> u64 {
-        (4 * u64::from(self.unit_words) * self.row_units * self.rows).max(4)
+        (self.row_bytes() * self.rows).max(4)
     }
 
     /// Bytes of all its chunks (the padded last band included).

@@ -26,6 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 use crate::miner::status::{HISTORY_STEP_MS, HistoryPoint, Status, hiveos, lolminer, metrics};
@@ -183,13 +184,9 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-/// Compares without stopping at the first difference.
+/// Compares without stopping at the first difference (`subtle`'s constant-time equality).
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 async fn dashboard() -> Html<&'static str> {

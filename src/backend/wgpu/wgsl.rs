@@ -214,6 +214,7 @@ fn view_code(v: &View, first: u32, s: &mut String) {
             .map(|c| format!("        case {c}u: {{ {} }}\n", body(c)))
             .collect()
     };
+    // A table within one binding: no band arithmetic on each access.
     let head = if t.chunks() == 1 {
         format!("    let c = 0u;\n    let j = row * {cu}u + u;\n    switch (c) {{\n")
     } else {
